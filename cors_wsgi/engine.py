@@ -1,0 +1,155 @@
+"""The CORS decision, as pure functions of a compiled policy and the request's CORS headers.
+
+No WSGI and no framework here: every adapter (the WSGI middleware, the Flask
+extension, the ``explain`` command) asks the same two questions:
+
+* :func:`answer_preflight` — the complete answer to a preflight request;
+* :func:`actual_response_headers` — the headers to add to the application's own
+  answer to any other request on a covered path.
+
+Request values are only compared against precomputed sets; the only things built
+per request are the short header lists returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+from .headers import SAFELISTED_REQUEST_HEADERS, is_token, parse_request_headers
+from .policy import CompiledPolicy
+
+__all__ = ["PreflightAnswer", "actual_response_headers", "answer_preflight"]
+
+logger = logging.getLogger("cors_wsgi")
+
+Header = tuple[str, str]
+
+_ALLOWED_STATUS = "204 No Content"
+_REFUSED_STATUS = "403 Forbidden"
+_DEBUG_PARTIAL_STATUS = "200 OK"
+_TEXT = ("Content-Type", "text/plain; charset=utf-8")
+
+
+class PreflightAnswer(NamedTuple):
+    """A finished answer to a preflight request.
+
+    ``refusal`` is ``None`` when the preflight is allowed, otherwise a one-line reason
+    in which every request-supplied value is escaped (``ascii()``), safe to log or send.
+    """
+
+    status: str
+    headers: list[Header]
+    body: bytes
+    refusal: str | None
+
+
+def _first_value(value: str) -> str:
+    """A header the server received twice arrives joined by commas; the first counts."""
+    return value.split(",", 1)[0].strip(" \t") if "," in value else value
+
+
+def _refuse(policy: CompiledPolicy, reason: str, debug: bool, partial: list[Header] | None) -> PreflightAnswer:
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("CORS preflight refused: %s", reason)
+    if not debug:
+        return PreflightAnswer(
+            _REFUSED_STATUS, [_TEXT, ("Content-Length", "0"), ("Vary", policy.preflight_vary)], b"", reason
+        )
+    body = f"CORS preflight refused: {reason}\n".encode("ascii")
+    # With the origin allowed, a 2xx answer carrying the partial headers makes the
+    # browser go on to the method and header checks, so its console names the culprit.
+    status = _DEBUG_PARTIAL_STATUS if partial else _REFUSED_STATUS
+    headers = [*(partial or ()), _TEXT, ("Content-Length", str(len(body))), ("Vary", policy.preflight_vary)]
+    return PreflightAnswer(status, headers, body, reason)
+
+
+def answer_preflight(
+    policy: CompiledPolicy,
+    origin: str,
+    request_method: str,
+    request_headers: str | None = None,
+    request_private_network: str | None = None,
+    debug: bool = False,
+) -> PreflightAnswer:
+    """Answer a preflight: ``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``.
+
+    ``origin``, ``request_method``, ``request_headers`` and ``request_private_network``
+    are the raw values of ``Origin``, ``Access-Control-Request-Method``,
+    ``Access-Control-Request-Headers`` and ``Access-Control-Request-Private-Network``.
+    Allowed: ``204`` with the CORS headers.  Refused (origin, method or any header):
+    ``403`` with no CORS headers, or with ``debug`` the partial headers and the reason.
+    """
+    if policy.any_origin:
+        allow_origin = "*"
+    else:
+        matched = policy.origin_matcher.match(origin)
+        if matched is None:
+            return _refuse(policy, f"origin {origin!a} is not allowed", debug, None)
+        allow_origin = matched
+    partial: list[Header] = [("Access-Control-Allow-Origin", allow_origin), *policy.credentials]
+
+    method = _first_value(request_method)
+    if method in policy.methods:
+        allow_methods = method if policy.methods_any else policy.methods_value
+    elif policy.methods_any and is_token(method):
+        allow_methods = method
+    else:
+        reason = f"method {method!a} is not allowed (allowed: {policy.methods_value})"
+        if method.upper() in policy.methods:
+            reason += f"; methods are case-sensitive, did the script mean {method.upper()!r}?"
+        partial.append(("Access-Control-Allow-Methods", policy.methods_value))
+        return _refuse(policy, reason, debug, partial)
+    partial.append(("Access-Control-Allow-Methods", allow_methods))
+
+    allow_headers: str | None = None
+    if request_headers:
+        names = parse_request_headers(request_headers)
+        if names is None:
+            return _refuse(policy, "Access-Control-Request-Headers is malformed or too long", debug, partial)
+        if policy.headers_any:
+            allow_headers = ", ".join(names) if names else None
+        else:
+            allow_headers = policy.headers_value or None
+            unlisted = [name for name in names if name not in policy.headers]
+            if unlisted:
+                implicit = [name for name in unlisted if name in SAFELISTED_REQUEST_HEADERS]
+                if implicit:
+                    allow_headers = ", ".join(filter(None, (policy.headers_value, *implicit)))
+                if len(implicit) < len(unlisted):
+                    refused = next(name for name in unlisted if name not in SAFELISTED_REQUEST_HEADERS)
+                    if allow_headers is not None:
+                        partial.append(("Access-Control-Allow-Headers", allow_headers))
+                    allowed = policy.headers_value or "none"
+                    reason = f"request header {refused!a} is not allowed (allowed: {allowed})"
+                    return _refuse(policy, reason, debug, partial)
+    if allow_headers is not None:
+        partial.append(("Access-Control-Allow-Headers", allow_headers))
+    partial.extend(policy.max_age_headers)
+    if (
+        policy.private_network
+        and request_private_network is not None
+        and request_private_network.strip(" \t").lower() == "true"
+    ):
+        partial.append(("Access-Control-Allow-Private-Network", "true"))
+    partial.append(("Vary", policy.preflight_vary))
+    return PreflightAnswer(_ALLOWED_STATUS, partial, b"", None)
+
+
+def actual_response_headers(policy: CompiledPolicy, origin: str | None) -> tuple[tuple[Header, ...], str | None]:
+    """The CORS headers for the application's answer to a non-preflight request.
+
+    Returns ``(headers to append, Vary token to merge or None)``.  ``origin`` is the raw
+    ``Origin`` value or ``None`` when absent.  A refused origin gets no CORS headers,
+    only ``Vary: Origin``.
+    """
+    if origin is None:
+        return policy.no_origin
+    if policy.any_origin:
+        return policy.actual_any
+    allowed = policy.origin_matcher.match(origin)
+    if allowed is None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("CORS origin refused: %s", ascii(origin))
+        return policy.refused
+    return (("Access-Control-Allow-Origin", allowed), *policy.actual_allowed_static), "Origin"

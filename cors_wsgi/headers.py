@@ -1,0 +1,157 @@
+"""Header names: tokens, the bounded ``Access-Control-Request-Headers`` parser, ``Vary`` merging.
+
+Everything here is either run once at configuration time (token checks, the tables
+of forbidden and safelisted names) or is a bounded, linear pass over one request
+header (:func:`parse_request_headers`) or over the application's response headers
+(:func:`add_cors_headers`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+__all__ = [
+    "FORBIDDEN_REQUEST_HEADERS",
+    "MAX_REQUEST_HEADERS_LENGTH",
+    "MAX_REQUEST_HEADER_NAMES",
+    "SAFELISTED_REQUEST_HEADERS",
+    "add_cors_headers",
+    "forbidden_request_header_hint",
+    "is_token",
+    "parse_request_headers",
+]
+
+Header = tuple[str, str]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# What may appear, after lowercasing, in a well-formed Access-Control-Request-Headers
+# value: token characters, the list separator and optional white space.
+_REQUEST_HEADERS_VALUE = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z, \t]*")
+
+#: Longest ``Access-Control-Request-Headers`` value that is parsed at all; a longer one
+#: is refused without being looked at.  Browsers send the names they need, lowercased,
+#: sorted, unique and comma-separated: 4 KiB is far beyond any real request.
+MAX_REQUEST_HEADERS_LENGTH = 4096
+#: Most header names (after removing empty elements) one preflight may ask for.
+MAX_REQUEST_HEADER_NAMES = 128
+
+#: Names a script can never set (Fetch "forbidden request-header"), lowercase.
+FORBIDDEN_REQUEST_HEADERS = frozenset(
+    {
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "access-control-request-private-network",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+    }
+)
+_FORBIDDEN_PREFIXES = ("proxy-", "sec-")
+
+#: Request headers that are always accepted in a preflight, whatever ``allow_headers``
+#: says: the CORS-safelisted names.  Browsers list them in a preflight only when their
+#: value is unusual (``Content-Type: application/json``); refusing them would only
+#: break JSON APIs for origins that are already allowed.
+SAFELISTED_REQUEST_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})
+
+
+def is_token(value: str) -> bool:
+    """True if ``value`` is an HTTP token (RFC 9110), the syntax of names and methods."""
+    return _TOKEN.fullmatch(value) is not None
+
+
+def forbidden_request_header_hint(name: str) -> str | None:
+    """Explain why listing ``name`` in ``allow_headers`` is a mistake, or ``None`` if it is not."""
+    lowered = name.lower()
+    if lowered in ("cookie", "cookie2"):
+        return "browsers never let scripts set it; cookies are sent when allow_credentials=True"
+    if lowered.startswith("access-control-request-") or lowered == "origin":
+        return "the browser sets it itself on every CORS request; it needs no listing"
+    if lowered in FORBIDDEN_REQUEST_HEADERS or lowered.startswith(_FORBIDDEN_PREFIXES):
+        return "it is a forbidden request header: browsers never let scripts set it, so listing it has no effect"
+    return None
+
+
+def parse_request_headers(value: str) -> list[str] | None:
+    """Parse ``Access-Control-Request-Headers`` leniently and with bounded work.
+
+    Accepts any letter case, spaces and tabs around names, any order, duplicates and
+    empty elements.  Returns the distinct names, lowercased, in order of first
+    appearance; ``None`` when the value is malformed (a character that cannot be in
+    a header name, white space inside a name) or exceeds
+    :data:`MAX_REQUEST_HEADERS_LENGTH` characters or :data:`MAX_REQUEST_HEADER_NAMES`
+    names.  Never raises on a ``str``; the work is a few linear passes in C.
+    """
+    if len(value) > MAX_REQUEST_HEADERS_LENGTH:
+        return None
+    value = value.lower()
+    if _REQUEST_HEADERS_VALUE.fullmatch(value) is None:
+        return None
+    if " " in value or "\t" in value:
+        names = [name.strip(" \t") for name in value.split(",")]
+        for name in names:
+            if " " in name or "\t" in name:
+                return None
+    else:
+        names = value.split(",")
+    if "" in names:
+        names = [name for name in names if name]
+    if len(names) > MAX_REQUEST_HEADER_NAMES:
+        return None
+    return list(dict.fromkeys(names))
+
+
+def _vary_tokens(value: str) -> set[str]:
+    return {token.strip(" \t").lower() for token in value.split(",")}
+
+
+def add_cors_headers(app_headers: Sequence[Header], cors_headers: Sequence[Header], vary: str | None) -> list[Header]:
+    """Return the application's response headers with the CORS answer folded in.
+
+    * The application's own ``Access-Control-*`` headers are dropped: on a path the
+      middleware covers, it alone decides (two ``Access-Control-Allow-Origin`` values
+      make the browser fail the request).
+    * ``vary`` (``"Origin"`` or ``None``) is merged into the application's ``Vary``:
+      appended to its last ``Vary`` header unless already named there (in any case)
+      or the application varies on ``*``; added as a header of its own otherwise.
+    * ``cors_headers`` are appended.
+    """
+    merged: list[Header] = []
+    last_vary = -1
+    vary_needed = vary is not None
+    vary_lower = vary.lower() if vary is not None else ""
+    for header in app_headers:
+        lowered = header[0].lower()
+        if lowered.startswith("access-control-"):
+            continue
+        if lowered == "vary" and vary_needed:
+            last_vary = len(merged)
+            tokens = _vary_tokens(header[1])
+            if "*" in tokens or vary_lower in tokens:
+                vary_needed = False
+        merged.append(header)
+    if vary_needed:
+        if last_vary >= 0:
+            name, value = merged[last_vary]
+            merged[last_vary] = (name, f"{value}, {vary}" if value.strip() else str(vary))
+        else:
+            merged.append(("Vary", str(vary)))
+    merged.extend(cors_headers)
+    return merged

@@ -1,0 +1,113 @@
+"""The WSGI adapter: environ -> engine -> a finished preflight, or headers added to the app's answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Optional
+
+from .engine import actual_response_headers, answer_preflight
+from .errors import CORSConfigError
+from .headers import add_cors_headers
+from .policy import CompiledPolicy, CORSPolicy
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from typing_extensions import Unpack
+
+    from .policy import CORSOptions
+
+__all__ = ["CORSMiddleware"]
+
+Headers = list[tuple[str, str]]
+ExcInfo = tuple[type[BaseException], BaseException, Optional["TracebackType"]]
+StartResponse = Callable[..., Callable[[bytes], object]]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class CORSMiddleware:
+    """Answer CORS preflights and add CORS headers to a WSGI application's responses.
+
+    ::
+
+        app = CORSMiddleware(app, allow_origins=["https://app.example.com"], allow_credentials=True)
+        app = CORSMiddleware(app, policy)   # a prebuilt CORSPolicy
+
+    Give either a :class:`~cors_wsgi.CORSPolicy` or the options themselves (the same
+    keywords as ``CORSPolicy``), not both.  On a path the policy covers:
+
+    * a preflight (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``)
+      is answered here, ``204`` when allowed and ``403`` when refused; the
+      application is not called;
+    * every other request reaches the application, whose response, whatever its
+      status, gets the CORS headers for an allowed origin and ``Vary: Origin``
+      whenever the answer depends on the origin.
+
+    Paths no ``resources`` pattern covers pass through untouched.  The response body is
+    never touched.  :attr:`debug` can be switched at any time from any thread.
+    """
+
+    __slots__ = ("app", "policy", "debug", "_compiled")
+
+    #: The wrapped WSGI application.
+    app: WSGIApp
+    #: The immutable policy in force.
+    policy: CORSPolicy
+    #: When true, refused preflights carry the partial CORS headers and a one-line
+    #: plain-text reason, so the browser console and network tab name the culprit.
+    debug: bool
+
+    def __init__(self, app: WSGIApp, policy: CORSPolicy | None = None, **options: Unpack[CORSOptions]) -> None:
+        if not callable(app):
+            raise TypeError(f"CORSMiddleware wraps a WSGI application (a callable), not {type(app).__name__}")
+        if policy is not None:
+            if not isinstance(policy, CORSPolicy):
+                raise TypeError(
+                    f"the second argument is a CORSPolicy, not {type(policy).__name__}; "
+                    "pass options as keywords: CORSMiddleware(app, allow_origins=[...])"
+                )
+            if options:
+                raise CORSConfigError(
+                    [
+                        f"options {', '.join(sorted(options))}: give either a CORSPolicy or options, not both "
+                        "(derive a policy with policy.replace(...))"
+                    ]
+                )
+        else:
+            policy = CORSPolicy(**options)
+        self.app = app
+        self.policy = policy
+        self.debug = policy.debug
+        self._compiled = policy.compiled
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        policy: CompiledPolicy | None = self._compiled
+        if policy is None:
+            policy = self.policy.compiled_for_path(environ.get("PATH_INFO", ""))
+            if policy is None:
+                return self.app(environ, start_response)
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
+            request_method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+            if request_method is not None:
+                answer = answer_preflight(
+                    policy,
+                    origin,
+                    request_method,
+                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+                    self.debug,
+                )
+                start_response(answer.status, answer.headers)
+                return [answer.body] if answer.body else []
+        cors_headers, vary = actual_response_headers(policy, origin)
+        if not cors_headers and vary is None:
+            return self.app(environ, start_response)
+
+        def start_response_with_cors(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Any:
+            return start_response(status, add_cors_headers(headers, cors_headers, vary), exc_info)
+
+        return self.app(environ, start_response_with_cors)
+
+    def __repr__(self) -> str:
+        return f"CORSMiddleware({self.app!r}, {self.policy!r})"

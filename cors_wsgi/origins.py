@@ -1,0 +1,281 @@
+"""Origins: parsing one origin, and matching a request's origin against a policy.
+
+Two parsers live here, for two different jobs:
+
+* :func:`parse_configured_origin` reads what a *developer* wrote in ``allow_origins``.
+  It is forgiving where the meaning is unambiguous (host case, an explicit default
+  port, a single trailing slash, an internationalised host name) and raises
+  :class:`OriginSyntaxError` with a hint for everything else.
+* :func:`parse_request_origin` reads the ``Origin`` header a *client* sent.  It is
+  strict: it accepts only an origin serialized the way a browser serializes it
+  (lowercase scheme and host, no default port, no path).  Anything else is not
+  matched by a pattern, a regular expression or a function, so nothing unusual is
+  ever echoed back.
+
+:class:`OriginMatcher` is built once from the configured origins.  Exact origins
+are kept in a set (cost independent of their number); subdomain and any-port
+patterns are kept in sets keyed so that a request's host is looked up label by
+label, which makes it impossible for a pattern to accept a longer or foreign host.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "ConfiguredOrigin",
+    "OriginMatcher",
+    "OriginSyntaxError",
+    "parse_configured_origin",
+    "parse_request_origin",
+]
+
+logger = logging.getLogger("cors_wsgi")
+
+#: Ports that a browser omits when it serializes an origin of that scheme.
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+#: Longest ``Origin`` value worth parsing (scheme + 253-character host + port fit).
+MAX_ORIGIN_LENGTH = 512
+
+_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
+_HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]*[a-z0-9_])?")
+_IPV6_HOST = re.compile(r"\[[0-9a-f:.]+\]")
+_SERIALIZED_ORIGIN = re.compile(
+    r"([a-z][a-z0-9+.\-]*)://"
+    r"([a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*|\[[0-9a-f:.]+\])"
+    r"(?::([1-9][0-9]{0,4}))?"
+)
+
+
+class OriginSyntaxError(ValueError):
+    """A configured origin cannot be understood; the message carries a hint."""
+
+
+class ConfiguredOrigin(NamedTuple):
+    """One entry of ``allow_origins`` after parsing.
+
+    ``kind`` is one of ``"any"`` (``*``), ``"null"``, ``"exact"``, ``"subdomains"``
+    (``https://*.example.com``) or ``"any-port"`` (``https://example.com:*``).
+    ``key`` is the normalized text used for matching: the serialized origin for
+    ``exact``, ``scheme://host`` plus the port part for the patterns.
+    """
+
+    kind: str
+    key: str
+
+
+class RequestOrigin(NamedTuple):
+    """A browser-serialized origin split into its parts (``port`` is ``""`` when implicit)."""
+
+    scheme: str
+    host: str
+    port: str
+
+
+def parse_request_origin(value: str) -> RequestOrigin | None:
+    """Split an ``Origin`` header value, or return ``None`` if it is not a serialized origin.
+
+    Only the exact form browsers send is accepted: lowercase scheme and host, a port
+    only when it is not the scheme's default, nothing after the port.  The work is
+    one bounded regular-expression match.
+    """
+    if len(value) > MAX_ORIGIN_LENGTH:
+        return None
+    match = _SERIALIZED_ORIGIN.fullmatch(value)
+    if match is None:
+        return None
+    scheme, host, port = match.groups()
+    if port is not None:
+        number = int(port)
+        if number > 65535 or DEFAULT_PORTS.get(scheme) == number:
+            return None
+        return RequestOrigin(scheme, host, port)
+    return RequestOrigin(scheme, host, "")
+
+
+def _suggest(scheme: str, authority: str) -> str:
+    return f"did you mean {scheme + '://' + authority!r}?"
+
+
+def _normalize_host(host: str) -> str:
+    """Lowercase, IDNA-encode and check one host name (``*.`` already removed)."""
+    if host.startswith("[") and host.endswith("]"):
+        lowered = host.lower()
+        if not _IPV6_HOST.fullmatch(lowered):
+            raise OriginSyntaxError(f"{host!r} is not a valid IPv6 address literal")
+        return lowered
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise OriginSyntaxError(f"the host {host!r} is not a valid internationalised domain name") from None
+    host = host.lower()
+    if not host:
+        raise OriginSyntaxError("an origin needs a host")
+    labels = host.split(".")
+    for label in labels:
+        if not _HOST_LABEL.fullmatch(label):
+            raise OriginSyntaxError(f"the host {host!r} is not a valid host name (bad label {label!r})")
+    return host
+
+
+def parse_configured_origin(text: object) -> ConfiguredOrigin:
+    """Parse one entry of ``allow_origins`` written by a developer.
+
+    Raises :class:`OriginSyntaxError` whose message explains the problem and, when
+    the intent is clear, suggests the corrected spelling.
+    """
+    if not isinstance(text, str):
+        raise OriginSyntaxError(f"an origin must be a string, not {type(text).__name__}")
+    if text != text.strip():
+        raise OriginSyntaxError(f"an origin has no surrounding white space — did you mean {text.strip()!r}?")
+    if text == "*":
+        return ConfiguredOrigin("any", "*")
+    if text == "null":
+        return ConfiguredOrigin("null", "null")
+    if text.lower() == "null":
+        raise OriginSyntaxError("the opaque origin is spelled in lowercase — did you mean 'null'?")
+    if not text:
+        raise OriginSyntaxError("an origin cannot be empty")
+    if any(ch in text for ch in "\r\n\t\x00 "):
+        raise OriginSyntaxError("an origin cannot contain white space or control characters")
+
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        guess = text.split("/", 1)[0]
+        scheme_guess = "http" if guess.split(":")[0] in ("localhost", "127.0.0.1") else "https"
+        raise OriginSyntaxError(f"an origin needs a scheme — {_suggest(scheme_guess, guess)}")
+    scheme = scheme.lower()
+    if not _SCHEME.fullmatch(scheme):
+        raise OriginSyntaxError(f"{scheme!r} is not a valid URL scheme")
+
+    if rest.endswith("/") and not rest.endswith("//"):
+        rest = rest[:-1]  # "https://example.com/" is unambiguous: drop one trailing slash
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" in authority:
+        raise OriginSyntaxError(f"an origin has no user information — {_suggest(scheme, authority.rsplit('@', 1)[1])}")
+    if len(authority) != len(rest):
+        what = {"/": "path", "?": "query", "#": "fragment"}[rest[len(authority)]]
+        raise OriginSyntaxError(f"an origin has no {what} — {_suggest(scheme, authority)}")
+
+    if authority.startswith("["):
+        close = authority.find("]")
+        host, port_text = authority[: close + 1], authority[close + 1 :]
+        if close < 0 or (port_text and not port_text.startswith(":")):
+            raise OriginSyntaxError(f"{authority!r} is not a valid IPv6 host")
+        port_text = port_text[1:] if port_text else ""
+        has_port = bool(authority[close + 1 :])
+    else:
+        host, has_colon, port_text = authority.partition(":")
+        has_port = bool(has_colon)
+
+    port = ""
+    if has_port:
+        if port_text == "*":
+            port = ":*"
+        elif port_text.isdigit() and port_text.isascii() and 0 < int(port_text) <= 65535:
+            if DEFAULT_PORTS.get(scheme) != int(port_text):
+                port = f":{int(port_text)}"
+        else:
+            raise OriginSyntaxError(f"{port_text!r} is not a port (a number from 1 to 65535, or '*' for any port)")
+
+    subdomains = host.startswith("*.")
+    bare_host = host[2:] if subdomains else host
+    if "*" in bare_host:
+        raise OriginSyntaxError(
+            "'*' is only meaningful as a whole leading label ('https://*.example.com') "
+            "or as the port ('https://example.com:*')"
+        )
+    bare_host = _normalize_host(bare_host)
+    if subdomains:
+        if bare_host.startswith("["):
+            raise OriginSyntaxError("an IP address has no subdomains")
+        labels = bare_host.split(".")
+        if labels[-1].isdigit():
+            raise OriginSyntaxError("an IP address has no subdomains")
+        if len(labels) == 1 and bare_host != "localhost":
+            raise OriginSyntaxError(
+                f"'*.{bare_host}' would accept every site under a top-level domain; "
+                "name the registrable domain ('https://*.example.com')"
+            )
+        return ConfiguredOrigin("subdomains", f"{scheme}://{bare_host}{port}")
+    if port == ":*":
+        return ConfiguredOrigin("any-port", f"{scheme}://{bare_host}")
+    return ConfiguredOrigin("exact", f"{scheme}://{bare_host}{port}")
+
+
+class OriginMatcher:
+    """Decides whether a request's ``Origin`` is allowed; built once, read-only after.
+
+    :meth:`match` returns the value to send in ``Access-Control-Allow-Origin`` (the
+    origin itself) or ``None`` when the origin is not allowed.  A policy that allows
+    every origin (``*``) is handled by the caller, which sends a static ``*``.
+    """
+
+    __slots__ = ("exact", "any_port", "subdomains", "regex", "func", "_needs_parse")
+
+    def __init__(
+        self,
+        configured: list[ConfiguredOrigin],
+        regex: re.Pattern[str] | None = None,
+        func: Callable[[str], object] | None = None,
+    ) -> None:
+        #: Serialized origins (and ``"null"`` when listed) looked up in O(1).
+        self.exact = frozenset(o.key for o in configured if o.kind in ("exact", "null"))
+        #: ``scheme://host`` of ``:*`` patterns.
+        self.any_port = frozenset(o.key for o in configured if o.kind == "any-port")
+        #: ``scheme://parent`` + ``""``/``":port"``/``":*"`` of ``*.`` patterns.
+        self.subdomains = frozenset(o.key for o in configured if o.kind == "subdomains")
+        self.regex = regex
+        self.func = func
+        self._needs_parse = bool(self.any_port or self.subdomains or regex is not None or func is not None)
+
+    def match(self, origin: str) -> str | None:
+        """Return the origin to echo if ``origin`` is allowed, else ``None``.
+
+        A repeated header (joined with commas by the server) counts by its first value.
+        """
+        if origin in self.exact:
+            return origin
+        if "," in origin:
+            origin = origin.split(",", 1)[0].strip(" \t")
+            if origin in self.exact:
+                return origin
+        if not self._needs_parse:
+            return None
+        parsed = parse_request_origin(origin)
+        if parsed is None:
+            return None
+        if self._matches_pattern(parsed):
+            return origin
+        if self.regex is not None and self.regex.fullmatch(origin):
+            return origin
+        if self.func is not None:
+            try:
+                allowed = self.func(origin)
+            except Exception:
+                logger.exception("allow_origin_func raised for origin %r; the origin is refused", origin)
+                return None
+            if allowed:
+                return origin
+        return None
+
+    def _matches_pattern(self, parsed: RequestOrigin) -> bool:
+        scheme, host, port = parsed
+        if self.any_port and f"{scheme}://{host}" in self.any_port:
+            return True
+        if not self.subdomains or host.startswith("["):
+            return False
+        port_part = f":{port}" if port else ""
+        dot = host.find(".")
+        while dot >= 0:
+            parent = f"{scheme}://{host[dot + 1 :]}"
+            if parent + port_part in self.subdomains or parent + ":*" in self.subdomains:
+                return True
+            dot = host.find(".", dot + 1)
+        return False

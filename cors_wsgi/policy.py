@@ -1,0 +1,518 @@
+"""Options in, validated and immutable policy out: the configuration "compiler".
+
+:class:`CORSPolicy` checks every option once, collects *all* problems into a single
+:class:`~cors_wsgi.CORSConfigError`, normalizes what is unambiguous, and precomputes
+every response-header value that does not depend on the request into a
+:class:`CompiledPolicy`.  The request path (:mod:`cors_wsgi.engine`) then does only
+dictionary and set look-ups on those values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypedDict, Union
+
+from .errors import CORSConfigError
+from .headers import forbidden_request_header_hint, is_token
+from .origins import ConfiguredOrigin, OriginMatcher, OriginSyntaxError, parse_configured_origin
+from .resources import PathPattern, PathPatternError, ResourceTable, parse_path_pattern
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["DEFAULT_METHODS", "OPTION_NAMES", "CORSOptions", "CORSPolicy", "CompiledPolicy"]
+
+Header = tuple[str, str]
+PathKey = Union[str, "re.Pattern[str]"]
+
+#: ``allow_methods`` when not given.
+DEFAULT_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+#: Methods a browser never needs to be allowed explicitly (CORS-safelisted methods).
+SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
+#: Methods Fetch uppercases before sending, so a lowercase spelling in config means them.
+_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+MAX_MAX_AGE = 86400
+
+
+class CORSOptions(TypedDict, total=False):
+    """The options of :class:`CORSPolicy` and :class:`~cors_wsgi.CORSMiddleware`.
+
+    See the README's option table for the meaning and default of each.
+    """
+
+    allow_origins: str | Iterable[str]
+    allow_origin_regex: str | re.Pattern[str] | None
+    allow_origin_func: Callable[[str], object] | None
+    allow_methods: str | Iterable[str]
+    allow_headers: str | Iterable[str]
+    expose_headers: str | Iterable[str]
+    allow_credentials: bool
+    max_age: int | timedelta | None
+    allow_private_network: bool
+    resources: Mapping[PathKey, Mapping[str, Any] | CORSPolicy] | None
+    debug: bool
+
+
+#: Every option name, in documentation order.
+OPTION_NAMES: tuple[str, ...] = tuple(CORSOptions.__annotations__)
+# Options that describe the whole middleware, not one path's policy.
+_TOP_LEVEL_ONLY = ("resources", "debug")
+
+
+class CompiledPolicy:
+    """Every value one path's CORS answers need, precomputed.  Internal; read-only by convention.
+
+    Built by :class:`CORSPolicy`; consumed by :mod:`cors_wsgi.engine`.
+    """
+
+    __slots__ = (
+        "any_origin",
+        "origin_matcher",
+        "vary_origin",
+        "credentials",
+        "methods_any",
+        "methods",
+        "methods_value",
+        "headers_any",
+        "headers",
+        "headers_value",
+        "max_age_headers",
+        "private_network",
+        "preflight_vary",
+        "actual_any",
+        "actual_allowed_static",
+        "no_origin",
+        "refused",
+    )
+
+    any_origin: bool
+    origin_matcher: OriginMatcher
+    vary_origin: bool
+    credentials: tuple[Header, ...]
+    methods_any: bool
+    methods: frozenset[str]
+    methods_value: str
+    headers_any: bool
+    headers: frozenset[str]
+    headers_value: str
+    max_age_headers: tuple[Header, ...]
+    private_network: bool
+    preflight_vary: str
+    actual_any: tuple[tuple[Header, ...], str | None]
+    actual_allowed_static: tuple[Header, ...]
+    no_origin: tuple[tuple[Header, ...], str | None]
+    refused: tuple[tuple[Header, ...], str | None]
+
+
+class _Problems:
+    """Collects configuration problems, each prefixed with where it was found."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.messages: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.messages.append(f"{self.prefix}{where}: {message}")
+
+    def nested(self, prefix: str) -> _Problems:
+        child = _Problems(self.prefix + prefix)
+        child.messages = self.messages
+        return child
+
+
+def _check_names(names: Iterable[object], problems: _Problems, where: str, allowed: tuple[str, ...]) -> None:
+    for name in names:
+        if name in allowed:
+            continue
+        close = difflib.get_close_matches(str(name), allowed, n=1)
+        hint = f" — did you mean {close[0]!r}?" if close else f"; the options are: {', '.join(allowed)}"
+        problems.add(where, f"unknown option {name!r}{hint}")
+
+
+def _as_list(value: object, problems: _Problems, name: str) -> list[object] | None:
+    """A str is a comma-separated list; other iterables are taken element by element."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+        problems.add(name, f"expected a str or an iterable of str, not {type(value).__name__}")
+        return None
+    return list(value)
+
+
+def _tokens(value: object, problems: _Problems, name: str, what: str) -> list[tuple[int, str]] | None:
+    """The valid tokens of ``value`` with their positions, reporting every invalid one.
+
+    ``[(i, "*")]`` for the wildcard; ``None`` when ``value`` is not a list at all.
+    """
+    items = _as_list(value, problems, name)
+    if items is None:
+        return None
+    good: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            problems.add(f"{name}[{index}]", f"expected a str, not {type(item).__name__}")
+        elif item == "*" or is_token(item):
+            good.setdefault(item, index)
+        else:
+            problems.add(
+                f"{name}[{index}] {item!r}",
+                f"not a valid {what} (letters, digits and !#$%&'*+-.^_`|~ only, no spaces or commas)",
+            )
+    if "*" in good:
+        return [(good["*"], "*")]
+    return [(index, item) for item, index in good.items()]
+
+
+def _bool(value: object, problems: _Problems, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    problems.add(name, f"expected True or False, not {value!r}")
+    return False
+
+
+class CORSPolicy:
+    """An immutable, validated CORS policy.
+
+    Build it with the same keyword options as :class:`~cors_wsgi.CORSMiddleware`
+    (see :class:`CORSOptions` and the README's option table)::
+
+        policy = CORSPolicy(allow_origins=["https://app.example.com"], allow_credentials=True)
+
+    All options are checked when the policy is built; every problem found is reported
+    in one :class:`~cors_wsgi.CORSConfigError`.  A policy can be shared by any number
+    of middlewares and threads.  Its attributes hold the normalized options
+    (``allow_origins`` as serialized origins and patterns, ``max_age`` in seconds, ...).
+    """
+
+    __slots__ = (
+        "_given",
+        "_compiled",
+        "_table",
+        "allow_origins",
+        "allow_origin_regex",
+        "allow_origin_func",
+        "allow_methods",
+        "allow_headers",
+        "expose_headers",
+        "allow_credentials",
+        "max_age",
+        "allow_private_network",
+        "resources",
+        "debug",
+    )
+
+    _given: Mapping[str, Any]
+    _compiled: CompiledPolicy | None
+    _table: ResourceTable[CompiledPolicy] | None
+    #: The normalized origins and patterns; ``("*",)`` for every origin.
+    allow_origins: tuple[str, ...]
+    allow_origin_regex: re.Pattern[str] | None
+    allow_origin_func: Callable[[str], object] | None
+    #: Allowed methods; ``("*",)`` for any method.
+    allow_methods: tuple[str, ...]
+    #: Allowed request header names as given; ``("*",)`` for any.
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    allow_credentials: bool
+    #: Seconds, or ``None`` to send no ``Access-Control-Max-Age``.
+    max_age: int | None
+    allow_private_network: bool
+    #: Per-path policies (pattern -> policy), or ``None`` when this policy covers every path.
+    resources: Mapping[PathKey, CORSPolicy] | None
+    #: Initial ``debug`` state of a middleware built from this policy.
+    debug: bool
+
+    def __init__(self, **options: Unpack[CORSOptions]) -> None:
+        problems = _Problems()
+        _check_names(options, problems, "CORSPolicy", OPTION_NAMES)
+        self._build({k: v for k, v in options.items() if k in OPTION_NAMES}, problems)
+        if problems.messages:
+            raise CORSConfigError(problems.messages)
+
+    # -- construction -------------------------------------------------------------------
+
+    def _set(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+
+    def _build(self, given: dict[str, Any], problems: _Problems) -> None:
+        self._set("_given", MappingProxyType(dict(given)))
+        self._set("debug", _bool(given.get("debug", False), problems, "debug"))
+        resources = given.get("resources")
+        if resources is not None:
+            defaults = {k: v for k, v in given.items() if k not in _TOP_LEVEL_ONLY}
+            self._build_resources(resources, defaults, problems)
+            self._set("_compiled", None)
+            for name in OPTION_NAMES:
+                if name not in _TOP_LEVEL_ONLY:
+                    self._set(name, None)
+            return
+        self._set("resources", None)
+        self._set("_table", None)
+        self._set("_compiled", self._compile(given, problems))
+
+    def _build_resources(self, resources: object, defaults: dict[str, Any], problems: _Problems) -> None:
+        if not isinstance(resources, Mapping):
+            problems.add("resources", f"expected a mapping of path pattern -> options, not {type(resources).__name__}")
+            self._set("resources", None)
+            self._set("_table", None)
+            return
+        built: dict[PathKey, CORSPolicy] = {}
+        entries: list[tuple[PathPattern, CompiledPolicy]] = []
+        for key, value in resources.items():
+            where = f"resources[{key!r}]"
+            try:
+                pattern = parse_path_pattern(key)
+            except PathPatternError as exc:
+                problems.add(where, str(exc))
+                pattern = None
+            if isinstance(value, CORSPolicy):
+                if value.resources is not None:
+                    problems.add(where, "a policy with its own resources cannot be nested in resources")
+                    continue
+                policy = value
+            elif isinstance(value, Mapping):
+                _check_names(value, problems, where, tuple(n for n in OPTION_NAMES if n not in _TOP_LEVEL_ONLY))
+                for name in _TOP_LEVEL_ONLY:
+                    if name in value:
+                        problems.add(
+                            f"{where}.{name}", f"{name!r} applies to the whole middleware; set it at top level"
+                        )
+                own = {k: v for k, v in value.items() if k in OPTION_NAMES and k not in _TOP_LEVEL_ONLY}
+                merged = {**defaults, **own}
+                policy = CORSPolicy.__new__(CORSPolicy)
+                policy._build(merged, problems.nested(f"{where}."))
+            else:
+                problems.add(where, f"expected an options dict or a CORSPolicy, not {type(value).__name__}")
+                continue
+            built[key] = policy
+            if pattern is not None and policy._compiled is not None:
+                entries.append((pattern, policy._compiled))
+        self._set("resources", MappingProxyType(built))
+        self._set("_table", ResourceTable(entries))
+
+    def _compile(self, given: dict[str, Any], problems: _Problems) -> CompiledPolicy:
+        credentials = _bool(given.get("allow_credentials", False), problems, "allow_credentials")
+        private_network = _bool(given.get("allow_private_network", False), problems, "allow_private_network")
+        self._set("allow_credentials", credentials)
+        self._set("allow_private_network", private_network)
+
+        regex = self._compile_regex(given.get("allow_origin_regex"), problems)
+        func = given.get("allow_origin_func")
+        if func is not None and not callable(func):
+            problems.add("allow_origin_func", f"expected a callable origin -> bool, not {type(func).__name__}")
+            func = None
+        self._set("allow_origin_regex", regex)
+        self._set("allow_origin_func", func)
+
+        default_origins: object = [] if (regex is not None or func is not None) else "*"
+        configured = self._compile_origins(given.get("allow_origins", default_origins), credentials, problems, given)
+        any_origin = any(o.kind == "any" for o in configured)
+        self._set("allow_origins", ("*",) if any_origin else tuple(_display_origin(o) for o in configured))
+
+        methods = self._compile_methods(given.get("allow_methods", DEFAULT_METHODS), problems)
+        self._set("allow_methods", tuple(methods))
+        headers = self._compile_headers(given.get("allow_headers", "*"), problems)
+        self._set("allow_headers", tuple(headers))
+        expose = self._compile_expose(given.get("expose_headers", ()), credentials, problems)
+        self._set("expose_headers", tuple(expose))
+        max_age = self._compile_max_age(given.get("max_age"), problems)
+        self._set("max_age", max_age)
+
+        c = CompiledPolicy()
+        c.any_origin = any_origin
+        c.origin_matcher = OriginMatcher(configured, regex, func)
+        c.vary_origin = not any_origin
+        c.credentials = (("Access-Control-Allow-Credentials", "true"),) if credentials else ()
+        c.methods_any = methods == ["*"]
+        c.methods = frozenset(methods) | SAFELISTED_METHODS
+        c.methods_value = ", ".join(methods)
+        c.headers_any = headers == ["*"]
+        c.headers = frozenset(h.lower() for h in headers)
+        c.headers_value = ", ".join(headers)
+        c.max_age_headers = (("Access-Control-Max-Age", str(max_age)),) if max_age is not None else ()
+        c.private_network = private_network
+        vary = ["Access-Control-Request-Method", "Access-Control-Request-Headers"]
+        if private_network:
+            vary.append("Access-Control-Request-Private-Network")
+        if not any_origin:
+            vary.insert(0, "Origin")
+        c.preflight_vary = ", ".join(vary)
+        expose_headers: tuple[Header, ...] = (("Access-Control-Expose-Headers", ", ".join(expose)),) if expose else ()
+        c.actual_any = ((("Access-Control-Allow-Origin", "*"), *expose_headers), None)
+        c.actual_allowed_static = (*c.credentials, *expose_headers)
+        vary_origin = "Origin" if c.vary_origin else None
+        c.no_origin = ((), vary_origin)
+        c.refused = ((), vary_origin)
+        return c
+
+    @staticmethod
+    def _compile_regex(value: object, problems: _Problems) -> re.Pattern[str] | None:
+        if value is None:
+            return None
+        if isinstance(value, re.Pattern):
+            if not isinstance(value.pattern, str):
+                problems.add("allow_origin_regex", "compile the regular expression from a str, not bytes")
+                return None
+            return value
+        if not isinstance(value, str):
+            problems.add("allow_origin_regex", f"expected a str or a compiled pattern, not {type(value).__name__}")
+            return None
+        try:
+            return re.compile(value)
+        except re.error as exc:
+            problems.add(f"allow_origin_regex {value!r}", f"not a valid regular expression: {exc}")
+            return None
+
+    @staticmethod
+    def _compile_origins(
+        value: object, credentials: bool, problems: _Problems, given: Mapping[str, Any]
+    ) -> list[ConfiguredOrigin]:
+        items = _as_list(value, problems, "allow_origins")
+        if items is None:
+            return []
+        configured: list[ConfiguredOrigin] = []
+        for index, item in enumerate(items):
+            where = f"allow_origins[{index}] {item!r}"
+            try:
+                origin = parse_configured_origin(item)
+            except OriginSyntaxError as exc:
+                problems.add(where, str(exc))
+                continue
+            if credentials and origin.kind == "any":
+                problems.add(
+                    where if "allow_origins" in given else "allow_origins (default '*')",
+                    "'*' cannot be combined with allow_credentials=True: it would let every web site "
+                    "read responses with your users' cookies — list the trusted origins explicitly, "
+                    "or use allow_origin_regex / allow_origin_func",
+                )
+            elif credentials and origin.kind == "null":
+                problems.add(
+                    where,
+                    "'null' cannot be combined with allow_credentials=True: any sandboxed iframe or "
+                    "file: page sends Origin: null, so it would let every site in",
+                )
+            configured.append(origin)
+        return configured
+
+    @staticmethod
+    def _compile_methods(value: object, problems: _Problems) -> list[str]:
+        methods = _tokens(value, problems, "allow_methods", "method name")
+        if methods is None:
+            return list(DEFAULT_METHODS)
+        result: list[str] = []
+        for index, method in methods:
+            upper = method.upper()
+            where = f"allow_methods[{index}] {method!r}"
+            if upper in _FORBIDDEN_METHODS:
+                problems.add(where, "browsers forbid this method (fetch() throws); remove it")
+            elif upper in _NORMALIZED_METHODS:
+                result.append(upper)  # browsers uppercase these six before sending
+            elif upper == "PATCH" and method != "PATCH":
+                problems.add(
+                    where,
+                    "methods are case-sensitive and browsers send PATCH as the script wrote it — did you mean 'PATCH'?",
+                )
+            else:
+                result.append(method)
+        return list(dict.fromkeys(result))
+
+    @staticmethod
+    def _compile_headers(value: object, problems: _Problems) -> list[str]:
+        headers = _tokens(value, problems, "allow_headers", "header name")
+        if headers is None:
+            return []
+        for index, name in headers:
+            hint = forbidden_request_header_hint(name)
+            if hint is not None:
+                problems.add(f"allow_headers[{index}] {name!r}", hint)
+        return _unique_case_insensitive([name for _, name in headers])
+
+    @staticmethod
+    def _compile_expose(value: object, credentials: bool, problems: _Problems) -> list[str]:
+        headers = _tokens(value, problems, "expose_headers", "header name")
+        if headers is None:
+            return []
+        if credentials and headers and headers[0][1] == "*":
+            problems.add(
+                "expose_headers '*'",
+                "'*' is not a wildcard for credentialed requests (browsers read it as a header named '*') — "
+                "list the headers to expose",
+            )
+        for index, name in headers:
+            if name.lower() in ("set-cookie", "set-cookie2"):
+                problems.add(f"expose_headers[{index}] {name!r}", "browsers never expose Set-Cookie; remove it")
+        return _unique_case_insensitive([name for _, name in headers])
+
+    @staticmethod
+    def _compile_max_age(value: object, problems: _Problems) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            seconds = value.total_seconds()
+            if seconds != int(seconds):
+                problems.add(f"max_age {value!r}", "must be a whole number of seconds")
+                return None
+            value = int(seconds)
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.add("max_age", f"expected seconds as an int or a timedelta, not {value!r}")
+            return None
+        if not 0 <= value <= MAX_MAX_AGE:
+            problems.add(
+                f"max_age {value!r}",
+                f"must be between 0 and {MAX_MAX_AGE} seconds (Chromium caps it at 7200, Firefox at 86400)",
+            )
+            return None
+        return value
+
+    # -- immutability and helpers -------------------------------------------------------
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"CORSPolicy is immutable; use policy.replace({name}=...) to derive a new one")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("CORSPolicy is immutable")
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The options this policy was built from, exactly as given (read-only)."""
+        return self._given
+
+    def replace(self, **changes: Unpack[CORSOptions]) -> CORSPolicy:
+        """A new policy with ``changes`` applied on top of this policy's given options."""
+        return CORSPolicy(**{**self._given, **changes})
+
+    @property
+    def compiled(self) -> CompiledPolicy | None:
+        """The precomputed answer values (``None`` for a policy made of ``resources``)."""
+        return self._compiled
+
+    def compiled_for_path(self, path: str) -> CompiledPolicy | None:
+        """The precomputed policy covering ``path``, or ``None`` when no CORS applies there."""
+        if self._table is None:
+            return self._compiled
+        return self._table.lookup(path)
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{name}={value!r}" for name, value in self._given.items())
+        return f"CORSPolicy({options})"
+
+
+def _display_origin(origin: ConfiguredOrigin) -> str:
+    if origin.kind == "subdomains":
+        scheme, _, rest = origin.key.partition("://")
+        return f"{scheme}://*.{rest}"
+    if origin.kind == "any-port":
+        return f"{origin.key}:*"
+    return origin.key
+
+
+def _unique_case_insensitive(names: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(name.lower(), name)
+    return list(seen.values())
