@@ -276,7 +276,7 @@ class CORSPolicy:
                     continue
                 policy = value
             elif isinstance(value, Mapping):
-                _check_names(value, problems, where, tuple(n for n in OPTION_NAMES if n not in _TOP_LEVEL_ONLY))
+                _check_names(value, problems, where, OPTION_NAMES)
                 for name in _TOP_LEVEL_ONLY:
                     if name in value:
                         problems.add(
