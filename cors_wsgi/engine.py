@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-from .headers import SAFELISTED_REQUEST_HEADERS, is_token, parse_request_headers
+from .headers import SAFELISTED_REQUEST_HEADERS, CORSResponseHeaders, is_token, parse_request_headers
 from .policy import CompiledPolicy
 
 __all__ = ["PreflightAnswer", "actual_response_headers", "answer_preflight"]
@@ -29,6 +29,12 @@ _ALLOWED_STATUS = "204 No Content"
 _REFUSED_STATUS = "403 Forbidden"
 _DEBUG_PARTIAL_STATUS = "200 OK"
 _TEXT = ("Content-Type", "text/plain; charset=utf-8")
+_ANY_ORIGIN: tuple[Header, ...] = (("Access-Control-Allow-Origin", "*"),)
+
+#: Preflight decisions memoized per policy, at most (the memo is emptied when full).
+MAX_MEMO_ENTRIES = 1024
+#: Longest ``Access-Control-Request-Method`` + ``-Headers`` whose decision is memoized.
+MAX_MEMO_KEY_LENGTH = 1024
 
 
 class PreflightAnswer(NamedTuple):
@@ -79,16 +85,43 @@ def answer_preflight(
     ``Access-Control-Request-Headers`` and ``Access-Control-Request-Private-Network``.
     Allowed: ``204`` with the CORS headers.  Refused (origin, method or any header):
     ``403`` with no CORS headers, or with ``debug`` the partial headers and the reason.
+
+    The origin is matched on every call (a configured ``allow_origin_func`` may change
+    its mind).  The rest of the decision depends only on the policy and the three
+    other values, so it is memoized per policy for request values of bounded size
+    (browsers send the same few combinations over and over).
     """
     if policy.any_origin:
-        allow_origin = "*"
+        origin_headers = _ANY_ORIGIN
     else:
-        matched = policy.origin_matcher.match(origin)
-        if matched is None:
-            return _refuse(policy, f"origin {origin!a} is not allowed", debug, None)
-        allow_origin = matched
-    partial: list[Header] = [("Access-Control-Allow-Origin", allow_origin), *policy.credentials]
+        found = policy.preflight_origin_headers.get(origin)
+        if found is None:
+            matched = policy.origin_matcher.match(origin)
+            if matched is None:
+                return _refuse(policy, f"origin {origin!a} is not allowed", debug, None)
+            found = (("Access-Control-Allow-Origin", matched), *policy.credentials)
+        origin_headers = found
 
+    key = (request_method, request_headers, request_private_network)
+    memo = policy.preflight_memo
+    decision = memo.get(key)
+    if decision is None:
+        decision = _decide_preflight(policy, request_method, request_headers, request_private_network)
+        if len(request_method) + len(request_headers or "") <= MAX_MEMO_KEY_LENGTH:
+            if len(memo) >= MAX_MEMO_ENTRIES:
+                memo.clear()
+            memo[key] = decision
+    headers, refusal = decision
+    if refusal is None:
+        return PreflightAnswer(_ALLOWED_STATUS, [*origin_headers, *headers], b"", None)
+    return _refuse(policy, refusal, debug, [*origin_headers, *headers])
+
+
+def _decide_preflight(
+    policy: CompiledPolicy, request_method: str, request_headers: str | None, request_private_network: str | None
+) -> tuple[tuple[Header, ...], str | None]:
+    """Everything of a preflight answer after the origin: ``(headers, None)`` if allowed,
+    ``(partial headers, reason)`` if refused."""
     method = _first_value(request_method)
     if method in policy.methods:
         allow_methods = method if policy.methods_any else policy.methods_value
@@ -98,15 +131,14 @@ def answer_preflight(
         reason = f"method {method!a} is not allowed (allowed: {policy.methods_value})"
         if method.upper() in policy.methods:
             reason += f"; methods are case-sensitive, did the script mean {method.upper()!r}?"
-        partial.append(("Access-Control-Allow-Methods", policy.methods_value))
-        return _refuse(policy, reason, debug, partial)
-    partial.append(("Access-Control-Allow-Methods", allow_methods))
+        return (("Access-Control-Allow-Methods", policy.methods_value),), reason
+    headers: list[Header] = [("Access-Control-Allow-Methods", allow_methods)]
 
     allow_headers: str | None = None
     if request_headers:
         names = parse_request_headers(request_headers)
         if names is None:
-            return _refuse(policy, "Access-Control-Request-Headers is malformed or too long", debug, partial)
+            return tuple(headers), "Access-Control-Request-Headers is malformed or too long"
         if policy.headers_any:
             allow_headers = ", ".join(names) if names else None
         else:
@@ -119,27 +151,27 @@ def answer_preflight(
                 if len(implicit) < len(unlisted):
                     refused = next(name for name in unlisted if name not in SAFELISTED_REQUEST_HEADERS)
                     if allow_headers is not None:
-                        partial.append(("Access-Control-Allow-Headers", allow_headers))
+                        headers.append(("Access-Control-Allow-Headers", allow_headers))
                     allowed = policy.headers_value or "none"
-                    reason = f"request header {refused!a} is not allowed (allowed: {allowed})"
-                    return _refuse(policy, reason, debug, partial)
+                    return tuple(headers), f"request header {refused!a} is not allowed (allowed: {allowed})"
     if allow_headers is not None:
-        partial.append(("Access-Control-Allow-Headers", allow_headers))
-    partial.extend(policy.max_age_headers)
+        headers.append(("Access-Control-Allow-Headers", allow_headers))
+    headers.extend(policy.max_age_headers)
     if (
         policy.private_network
         and request_private_network is not None
         and request_private_network.strip(" \t").lower() == "true"
     ):
-        partial.append(("Access-Control-Allow-Private-Network", "true"))
-    partial.append(("Vary", policy.preflight_vary))
-    return PreflightAnswer(_ALLOWED_STATUS, partial, b"", None)
+        headers.append(("Access-Control-Allow-Private-Network", "true"))
+    headers.append(("Vary", policy.preflight_vary))
+    return tuple(headers), None
 
 
-def actual_response_headers(policy: CompiledPolicy, origin: str | None) -> tuple[tuple[Header, ...], str | None]:
+def actual_response_headers(policy: CompiledPolicy, origin: str | None) -> CORSResponseHeaders:
     """The CORS headers for the application's answer to a non-preflight request.
 
-    Returns ``(headers to append, Vary token to merge or None)``.  ``origin`` is the raw
+    Returns what :func:`~cors_wsgi.headers.add_cors_headers` folds into the
+    application's headers (precomputed for exactly listed origins).  ``origin`` is the raw
     ``Origin`` value or ``None`` when absent.  A refused origin gets no CORS headers,
     only ``Vary: Origin``.
     """
@@ -147,9 +179,14 @@ def actual_response_headers(policy: CompiledPolicy, origin: str | None) -> tuple
         return policy.no_origin
     if policy.any_origin:
         return policy.actual_any
+    answer = policy.actual_by_origin.get(origin)
+    if answer is not None:
+        return answer
     allowed = policy.origin_matcher.match(origin)
     if allowed is None:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("CORS origin refused: %s", ascii(origin))
         return policy.refused
-    return (("Access-Control-Allow-Origin", allowed), *policy.actual_allowed_static), "Origin"
+    return CORSResponseHeaders.build(
+        (("Access-Control-Allow-Origin", allowed), *policy.actual_allowed_static), "Origin"
+    )

@@ -9,13 +9,14 @@ header (:func:`parse_request_headers`) or over the application's response header
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from typing import NamedTuple
 
 __all__ = [
     "FORBIDDEN_REQUEST_HEADERS",
     "MAX_REQUEST_HEADERS_LENGTH",
     "MAX_REQUEST_HEADER_NAMES",
     "SAFELISTED_REQUEST_HEADERS",
+    "CORSResponseHeaders",
     "add_cors_headers",
     "forbidden_request_header_hint",
     "is_token",
@@ -122,17 +123,37 @@ def _vary_tokens(value: str) -> set[str]:
     return {token.strip(" \t").lower() for token in value.split(",")}
 
 
-def add_cors_headers(app_headers: Sequence[Header], cors_headers: Sequence[Header], vary: str | None) -> list[Header]:
+class CORSResponseHeaders(NamedTuple):
+    """What to fold into the application's response headers (built once per policy or origin).
+
+    ``headers`` are appended; ``vary`` (``"Origin"`` or ``None``) is merged into the
+    application's ``Vary``; ``plain`` is ``headers`` plus a ``Vary`` header of its own:
+    the whole result of :func:`add_cors_headers` when the application sent no ``Vary``
+    and no ``Access-Control-*`` header, which callers may check for first.
+    """
+
+    headers: tuple[Header, ...]
+    vary: str | None
+    plain: tuple[Header, ...]
+
+    @classmethod
+    def build(cls, headers: tuple[Header, ...], vary: str | None) -> CORSResponseHeaders:
+        """The answer appending ``headers`` and merging ``vary``."""
+        return cls(headers, vary, (*headers, ("Vary", vary)) if vary is not None else headers)
+
+
+def add_cors_headers(app_headers: list[Header], cors: CORSResponseHeaders) -> list[Header]:
     """Return the application's response headers with the CORS answer folded in.
 
     * The application's own ``Access-Control-*`` headers are dropped: on a path the
       middleware covers, it alone decides (two ``Access-Control-Allow-Origin`` values
       make the browser fail the request).
-    * ``vary`` (``"Origin"`` or ``None``) is merged into the application's ``Vary``:
-      appended to its last ``Vary`` header unless already named there (in any case)
-      or the application varies on ``*``; added as a header of its own otherwise.
-    * ``cors_headers`` are appended.
+    * ``cors.vary`` is merged into the application's ``Vary``: appended to its last
+      ``Vary`` header unless already named there (in any case) or the application
+      varies on ``*``; added as a header of its own otherwise.
+    * ``cors.headers`` are appended.
     """
+    headers, vary, _ = cors
     merged: list[Header] = []
     last_vary = -1
     vary_needed = vary is not None
@@ -153,5 +174,5 @@ def add_cors_headers(app_headers: Sequence[Header], cors_headers: Sequence[Heade
             merged[last_vary] = (name, f"{value}, {vary}" if value.strip() else str(vary))
         else:
             merged.append(("Vary", str(vary)))
-    merged.extend(cors_headers)
+    merged.extend(headers)
     return merged

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .engine import actual_response_headers, answer_preflight
 from .errors import CORSConfigError
-from .headers import add_cors_headers
+from .headers import CORSResponseHeaders, add_cors_headers
 from .policy import CompiledPolicy, CORSPolicy
 
 if TYPE_CHECKING:
@@ -87,25 +87,34 @@ class CORSMiddleware:
             if policy is None:
                 return self.app(environ, start_response)
         origin = environ.get("HTTP_ORIGIN")
-        if origin is not None and environ.get("REQUEST_METHOD") == "OPTIONS":
-            request_method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-            if request_method is not None:
+        cors: CORSResponseHeaders | None
+        if origin is None:
+            cors = policy.no_origin
+        else:
+            if "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
                 answer = answer_preflight(
                     policy,
                     origin,
-                    request_method,
+                    environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
                     environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
                     environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
                     self.debug,
                 )
                 start_response(answer.status, answer.headers)
                 return [answer.body] if answer.body else []
-        cors_headers, vary = actual_response_headers(policy, origin)
-        if not cors_headers and vary is None:
+            # Answers for exactly listed origins are precomputed; the engine decides the rest.
+            cors = policy.actual_by_origin.get(origin)
+            if cors is None:
+                cors = actual_response_headers(policy, origin)
+        plain = cors.plain
+        if not plain:
             return self.app(environ, start_response)
 
         def start_response_with_cors(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Any:
-            return start_response(status, add_cors_headers(headers, cors_headers, vary), exc_info)
+            for name, _ in headers:
+                if name[:1] in "aAvV":  # a Vary or Access-Control-* header to merge with
+                    return start_response(status, add_cors_headers(headers, cors), exc_info)
+            return start_response(status, [*headers, *plain], exc_info)
 
         return self.app(environ, start_response_with_cors)
 

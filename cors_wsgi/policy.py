@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypedDict, Union
 
 from .errors import CORSConfigError
-from .headers import forbidden_request_header_hint, is_token
+from .headers import CORSResponseHeaders, forbidden_request_header_hint, is_token
 from .origins import ConfiguredOrigin, OriginMatcher, OriginSyntaxError, parse_configured_origin
 from .resources import PathPattern, PathPatternError, ResourceTable, parse_path_pattern
 
@@ -65,9 +65,12 @@ _TOP_LEVEL_ONLY = ("resources", "debug")
 
 
 class CompiledPolicy:
-    """Every value one path's CORS answers need, precomputed.  Internal; read-only by convention.
+    """Every value one path's CORS answers need, precomputed.  Internal.
 
-    Built by :class:`CORSPolicy`; consumed by :mod:`cors_wsgi.engine`.
+    Built by :class:`CORSPolicy` from validated, normalized options; consumed by
+    :mod:`cors_wsgi.engine`.  Read-only after construction, except
+    :attr:`preflight_memo`, a bounded memo of preflight decisions (see
+    :func:`cors_wsgi.engine.answer_preflight`).
     """
 
     __slots__ = (
@@ -84,29 +87,64 @@ class CompiledPolicy:
         "max_age_headers",
         "private_network",
         "preflight_vary",
+        "preflight_origin_headers",
+        "preflight_memo",
+        "actual_by_origin",
         "actual_any",
         "actual_allowed_static",
         "no_origin",
         "refused",
     )
 
-    any_origin: bool
-    origin_matcher: OriginMatcher
-    vary_origin: bool
-    credentials: tuple[Header, ...]
-    methods_any: bool
-    methods: frozenset[str]
-    methods_value: str
-    headers_any: bool
-    headers: frozenset[str]
-    headers_value: str
-    max_age_headers: tuple[Header, ...]
-    private_network: bool
-    preflight_vary: str
-    actual_any: tuple[tuple[Header, ...], str | None]
-    actual_allowed_static: tuple[Header, ...]
-    no_origin: tuple[tuple[Header, ...], str | None]
-    refused: tuple[tuple[Header, ...], str | None]
+    def __init__(
+        self,
+        origins: list[ConfiguredOrigin],
+        regex: re.Pattern[str] | None,
+        func: Callable[[str], object] | None,
+        credentials: bool,
+        methods: list[str],
+        headers: list[str],
+        expose: list[str],
+        max_age: int | None,
+        private_network: bool,
+    ) -> None:
+        self.any_origin = any(o.kind == "any" for o in origins)
+        self.origin_matcher = OriginMatcher(origins, regex, func)
+        self.vary_origin = not self.any_origin
+        self.credentials: tuple[Header, ...] = (("Access-Control-Allow-Credentials", "true"),) if credentials else ()
+        self.methods_any = methods == ["*"]
+        self.methods = frozenset(methods) | SAFELISTED_METHODS
+        self.methods_value = ", ".join(methods)
+        self.headers_any = headers == ["*"]
+        self.headers = frozenset(h.lower() for h in headers)
+        self.headers_value = ", ".join(headers)
+        self.max_age_headers: tuple[Header, ...] = (
+            (("Access-Control-Max-Age", str(max_age)),) if max_age is not None else ()
+        )
+        self.private_network = private_network
+        vary = ["Access-Control-Request-Method", "Access-Control-Request-Headers"]
+        if private_network:
+            vary.append("Access-Control-Request-Private-Network")
+        if self.vary_origin:
+            vary.insert(0, "Origin")
+        self.preflight_vary = ", ".join(vary)
+        expose_headers: tuple[Header, ...] = (("Access-Control-Expose-Headers", ", ".join(expose)),) if expose else ()
+        self.actual_any = CORSResponseHeaders.build((("Access-Control-Allow-Origin", "*"), *expose_headers), None)
+        self.actual_allowed_static = (*self.credentials, *expose_headers)
+        self.no_origin = CORSResponseHeaders.build((), "Origin" if self.vary_origin else None)
+        self.refused = self.no_origin
+        # Whole answers for each exactly listed origin: a request from one costs one look-up.
+        exact = () if self.any_origin else self.origin_matcher.exact
+        self.preflight_origin_headers: dict[str, tuple[Header, ...]] = {
+            origin: (("Access-Control-Allow-Origin", origin), *self.credentials) for origin in exact
+        }
+        self.actual_by_origin = {
+            origin: CORSResponseHeaders.build(
+                (("Access-Control-Allow-Origin", origin), *self.actual_allowed_static), "Origin"
+            )
+            for origin in exact
+        }
+        self.preflight_memo: dict[tuple[str, str | None, str | None], tuple[tuple[Header, ...], str | None]] = {}
 
 
 class _Problems:
@@ -323,32 +361,7 @@ class CORSPolicy:
         max_age = self._compile_max_age(given.get("max_age"), problems)
         self._set("max_age", max_age)
 
-        c = CompiledPolicy()
-        c.any_origin = any_origin
-        c.origin_matcher = OriginMatcher(configured, regex, func)
-        c.vary_origin = not any_origin
-        c.credentials = (("Access-Control-Allow-Credentials", "true"),) if credentials else ()
-        c.methods_any = methods == ["*"]
-        c.methods = frozenset(methods) | SAFELISTED_METHODS
-        c.methods_value = ", ".join(methods)
-        c.headers_any = headers == ["*"]
-        c.headers = frozenset(h.lower() for h in headers)
-        c.headers_value = ", ".join(headers)
-        c.max_age_headers = (("Access-Control-Max-Age", str(max_age)),) if max_age is not None else ()
-        c.private_network = private_network
-        vary = ["Access-Control-Request-Method", "Access-Control-Request-Headers"]
-        if private_network:
-            vary.append("Access-Control-Request-Private-Network")
-        if not any_origin:
-            vary.insert(0, "Origin")
-        c.preflight_vary = ", ".join(vary)
-        expose_headers: tuple[Header, ...] = (("Access-Control-Expose-Headers", ", ".join(expose)),) if expose else ()
-        c.actual_any = ((("Access-Control-Allow-Origin", "*"), *expose_headers), None)
-        c.actual_allowed_static = (*c.credentials, *expose_headers)
-        vary_origin = "Origin" if c.vary_origin else None
-        c.no_origin = ((), vary_origin)
-        c.refused = ((), vary_origin)
-        return c
+        return CompiledPolicy(configured, regex, func, credentials, methods, headers, expose, max_age, private_network)
 
     @staticmethod
     def _compile_regex(value: object, problems: _Problems) -> re.Pattern[str] | None:
