@@ -31,21 +31,22 @@ _DEBUG_PARTIAL_STATUS = "200 OK"
 _TEXT = ("Content-Type", "text/plain; charset=utf-8")
 _ANY_ORIGIN: tuple[Header, ...] = (("Access-Control-Allow-Origin", "*"),)
 
-#: Preflight decisions memoized per policy, at most (the memo is emptied when full).
+#: Preflight answers memoized per policy, at most (the memo is emptied when full).
 MAX_MEMO_ENTRIES = 1024
-#: Longest ``Access-Control-Request-Method`` + ``-Headers`` whose decision is memoized.
-MAX_MEMO_KEY_LENGTH = 1024
+#: Longest request values (all four together) whose answer is memoized.
+MAX_MEMO_KEY_LENGTH = 2048
 
 
 class PreflightAnswer(NamedTuple):
     """A finished answer to a preflight request.
 
+    ``headers`` is a tuple: an adapter passes ``list(headers)`` to its server.
     ``refusal`` is ``None`` when the preflight is allowed, otherwise a one-line reason
     in which every request-supplied value is escaped (``ascii()``), safe to log or send.
     """
 
     status: str
-    headers: list[Header]
+    headers: tuple[Header, ...]
     body: bytes
     refusal: str | None
 
@@ -55,18 +56,15 @@ def _first_value(value: str) -> str:
     return value.split(",", 1)[0].strip(" \t") if "," in value else value
 
 
-def _refuse(policy: CompiledPolicy, reason: str, debug: bool, partial: list[Header] | None) -> PreflightAnswer:
-    if logger.isEnabledFor(logging.DEBUG):
-        logger.debug("CORS preflight refused: %s", reason)
+def _refuse(policy: CompiledPolicy, reason: str, debug: bool, partial: tuple[Header, ...]) -> PreflightAnswer:
     if not debug:
-        return PreflightAnswer(
-            _REFUSED_STATUS, [_TEXT, ("Content-Length", "0"), ("Vary", policy.preflight_vary)], b"", reason
-        )
+        plain: tuple[Header, ...] = (_TEXT, ("Content-Length", "0"), ("Vary", policy.preflight_vary))
+        return PreflightAnswer(_REFUSED_STATUS, plain, b"", reason)
     body = f"CORS preflight refused: {reason}\n".encode("ascii")
     # With the origin allowed, a 2xx answer carrying the partial headers makes the
     # browser go on to the method and header checks, so its console names the culprit.
     status = _DEBUG_PARTIAL_STATUS if partial else _REFUSED_STATUS
-    headers = [*(partial or ()), _TEXT, ("Content-Length", str(len(body))), ("Vary", policy.preflight_vary)]
+    headers = (*partial, _TEXT, ("Content-Length", str(len(body))), ("Vary", policy.preflight_vary))
     return PreflightAnswer(status, headers, body, reason)
 
 
@@ -86,35 +84,56 @@ def answer_preflight(
     Allowed: ``204`` with the CORS headers.  Refused (origin, method or any header):
     ``403`` with no CORS headers, or with ``debug`` the partial headers and the reason.
 
-    The origin is matched on every call (a configured ``allow_origin_func`` may change
-    its mind).  The rest of the decision depends only on the policy and the three
-    other values, so it is memoized per policy for request values of bounded size
-    (browsers send the same few combinations over and over).
+    Answers depend only on the immutable policy and these values, so they are
+    memoized per policy (browsers repeat the same few preflights), except where an
+    ``allow_origin_func`` decides (it may change its mind), for oversized values, and
+    for refusals in ``debug`` form.  The memo is bounded; it is emptied when full.
     """
+    key = (origin, request_method, request_headers, request_private_network)
+    memo = policy.preflight_memo
+    answer = memo.get(key)
+    if answer is None or (debug and answer.refusal is not None):
+        answer, static = _answer_preflight(
+            policy, origin, request_method, request_headers, request_private_network, debug
+        )
+        if (
+            static
+            and (answer.refusal is None or not debug)
+            and len(origin) + len(request_method) + len(request_headers or "") <= MAX_MEMO_KEY_LENGTH
+        ):
+            if len(memo) >= MAX_MEMO_ENTRIES:
+                memo.clear()
+            memo[key] = answer
+    if answer.refusal is not None and logger.isEnabledFor(logging.DEBUG):
+        logger.debug("CORS preflight refused: %s", answer.refusal)
+    return answer
+
+
+def _answer_preflight(
+    policy: CompiledPolicy,
+    origin: str,
+    request_method: str,
+    request_headers: str | None,
+    request_private_network: str | None,
+    debug: bool,
+) -> tuple[PreflightAnswer, bool]:
+    """The answer, and whether it may be memoized (the origin was not judged by a function)."""
+    static = True
     if policy.any_origin:
         origin_headers = _ANY_ORIGIN
     else:
         found = policy.preflight_origin_headers.get(origin)
         if found is None:
             matched = policy.origin_matcher.match(origin)
+            static = policy.origin_matcher.func is None
             if matched is None:
-                return _refuse(policy, f"origin {origin!a} is not allowed", debug, None)
+                return _refuse(policy, f"origin {origin!a} is not allowed", debug, ()), static
             found = (("Access-Control-Allow-Origin", matched), *policy.credentials)
         origin_headers = found
-
-    key = (request_method, request_headers, request_private_network)
-    memo = policy.preflight_memo
-    decision = memo.get(key)
-    if decision is None:
-        decision = _decide_preflight(policy, request_method, request_headers, request_private_network)
-        if len(request_method) + len(request_headers or "") <= MAX_MEMO_KEY_LENGTH:
-            if len(memo) >= MAX_MEMO_ENTRIES:
-                memo.clear()
-            memo[key] = decision
-    headers, refusal = decision
+    headers, refusal = _decide_preflight(policy, request_method, request_headers, request_private_network)
     if refusal is None:
-        return PreflightAnswer(_ALLOWED_STATUS, [*origin_headers, *headers], b"", None)
-    return _refuse(policy, refusal, debug, [*origin_headers, *headers])
+        return PreflightAnswer(_ALLOWED_STATUS, (*origin_headers, *headers), b"", None), static
+    return _refuse(policy, refusal, debug, (*origin_headers, *headers)), static
 
 
 def _decide_preflight(

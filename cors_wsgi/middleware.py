@@ -100,7 +100,7 @@ class CORSMiddleware:
                     environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
                     self.debug,
                 )
-                start_response(answer.status, answer.headers)
+                start_response(answer.status, list(answer.headers))
                 return [answer.body] if answer.body else []
             # Answers for exactly listed origins are precomputed; the engine decides the rest.
             cors = policy.actual_by_origin.get(origin)

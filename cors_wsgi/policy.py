@@ -24,6 +24,8 @@ from .resources import PathPattern, PathPatternError, ResourceTable, parse_path_
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from .engine import PreflightAnswer
+
 __all__ = ["DEFAULT_METHODS", "OPTION_NAMES", "CORSOptions", "CORSPolicy", "CompiledPolicy"]
 
 Header = tuple[str, str]
@@ -144,7 +146,7 @@ class CompiledPolicy:
             )
             for origin in exact
         }
-        self.preflight_memo: dict[tuple[str, str | None, str | None], tuple[tuple[Header, ...], str | None]] = {}
+        self.preflight_memo: dict[tuple[str, str, str | None, str | None], PreflightAnswer] = {}
 
 
 class _Problems:
