@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from support import RecordingApp, client, cors_headers, preflight
 
@@ -284,3 +286,44 @@ def test_recording_app_is_not_shared_between_clients() -> None:
     first, app_one = client(app=RecordingApp())
     first.get("/")
     assert len(app_one.calls) == 1
+
+
+class TestRepeatedPreflights:
+    """Answers are memoized per policy; that must never be visible except in speed."""
+
+    environ: ClassVar[dict[str, str]] = {
+        "REQUEST_METHOD": "OPTIONS",
+        "PATH_INFO": "/",
+        "HTTP_ORIGIN": "https://tenant.example",
+        "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "PUT",
+    }
+
+    def test_origin_function_is_asked_on_every_preflight(self) -> None:
+        tenants = {"https://tenant.example"}
+        test_app, _ = client(allow_origin_func=tenants.__contains__, allow_credentials=True)
+        assert preflight(test_app, origin="https://tenant.example").status_int == 204
+        tenants.clear()  # the tenant is removed: refused from the next preflight on
+        assert preflight(test_app, origin="https://tenant.example").status_int == 403
+        tenants.add("https://tenant.example")
+        assert preflight(test_app, origin="https://tenant.example").status_int == 204
+
+    def test_a_server_changing_the_header_list_does_not_change_the_next_answer(self) -> None:
+        middleware = client(allow_origins=["https://tenant.example"])[0].app
+        seen: list[list[tuple[str, str]]] = []
+
+        def mutating_start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> None:
+            seen.append(list(headers))
+            headers.append(("Content-Length", "0"))  # as wsgiref does
+            headers.clear()
+
+        for _ in range(3):
+            middleware(dict(self.environ), mutating_start_response)
+        assert seen[0] == seen[1] == seen[2]
+        assert ("Access-Control-Allow-Origin", "https://tenant.example") in seen[2]
+
+    def test_memory_stays_bounded_under_a_flood_of_distinct_preflights(self) -> None:
+        middleware = client(allow_origins=["https://tenant.example"])[0].app
+        for i in range(5000):
+            environ = dict(self.environ, HTTP_ACCESS_CONTROL_REQUEST_HEADERS=f"x-h{i}")
+            middleware(environ, lambda status, headers, exc_info=None: None)
+        assert len(middleware.policy.compiled.preflight_memo) <= 1024
