@@ -43,7 +43,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 MAX_ORIGIN_LENGTH = 512
 
 _SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
-_HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]*[a-z0-9_])?")
+_HOST_LABEL = re.compile(r"[a-z0-9_\-]+")  # as a URL host may be, like the request parser
 _IPV6_HOST = re.compile(r"\[[0-9a-f:.]+\]")
 _SERIALIZED_ORIGIN = re.compile(
     r"([a-z][a-z0-9+.\-]*)://"
