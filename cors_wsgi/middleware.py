@@ -17,12 +17,41 @@ if TYPE_CHECKING:
 
     from .policy import CORSOptions
 
-__all__ = ["CORSMiddleware"]
+__all__ = ["CORSMiddleware", "is_preflight", "respond_to_preflight"]
 
 Headers = list[tuple[str, str]]
 ExcInfo = tuple[type[BaseException], BaseException, Optional["TracebackType"]]
 StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def is_preflight(environ: dict[str, Any]) -> bool:
+    """True for a CORS preflight: ``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``."""
+    return (
+        "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+        and "HTTP_ORIGIN" in environ
+        and environ.get("REQUEST_METHOD") == "OPTIONS"
+    )
+
+
+def respond_to_preflight(
+    policy: CompiledPolicy, environ: dict[str, Any], start_response: StartResponse, debug: bool
+) -> list[bytes]:
+    """Answer the preflight in ``environ`` under ``policy``: call ``start_response``, return the body.
+
+    For adapters (the Flask extension) that choose the policy themselves; ``environ``
+    must be a preflight (:func:`is_preflight`).
+    """
+    answer = answer_preflight(
+        policy,
+        environ["HTTP_ORIGIN"],
+        environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
+        environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+        environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+        debug,
+    )
+    start_response(answer.status, list(answer.headers))
+    return [answer.body] if answer.body else []
 
 
 class CORSMiddleware:
@@ -92,16 +121,7 @@ class CORSMiddleware:
             cors = policy.no_origin
         else:
             if "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
-                answer = answer_preflight(
-                    policy,
-                    origin,
-                    environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
-                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-                    self.debug,
-                )
-                start_response(answer.status, list(answer.headers))
-                return [answer.body] if answer.body else []
+                return respond_to_preflight(policy, environ, start_response, self.debug)
             # Answers for exactly listed origins are precomputed; the engine decides the rest.
             cors = policy.actual_by_origin.get(origin)
             if cors is None:
