@@ -1,0 +1,83 @@
+"""``flask cors routes``: every URL rule with the CORS policy in force for it, and where it comes from."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from cors_wsgi import CORSPolicy
+
+if TYPE_CHECKING:
+    from .extension import CORSState
+
+__all__ = ["cors_command", "route_table"]
+
+cors_command = AppGroup("cors", help="Inspect the CORS policies of this application.")
+
+COLUMNS = ("Rule", "Endpoint", "Origins", "Methods", "Headers", "Credentials", "Max-Age", "Source")
+
+
+def _describe(policy: CORSPolicy) -> tuple[str, str, str, str, str]:
+    origins = list(policy.allow_origins)
+    if policy.allow_origin_regex is not None:
+        origins.append(f"regex {policy.allow_origin_regex.pattern!r}")
+    if policy.allow_origin_func is not None:
+        origins.append(f"func {getattr(policy.allow_origin_func, '__qualname__', repr(policy.allow_origin_func))}")
+    return (
+        ", ".join(origins) or "(none)",
+        ", ".join(policy.allow_methods),
+        ", ".join(policy.allow_headers) or "(safelisted only)",
+        "yes" if policy.allow_credentials else "no",
+        "-" if policy.max_age is None else str(policy.max_age),
+    )
+
+
+def route_table() -> list[tuple[str, ...]]:
+    """One row per URL rule of the current application (see :data:`COLUMNS`)."""
+    state: CORSState | None = current_app.extensions.get("cors")
+    rows: list[tuple[str, ...]] = []
+    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        endpoint = str(rule.endpoint)
+        if state is None:
+            rows.append((rule.rule, endpoint, "-", "-", "-", "-", "-", "no CORS (the extension is not installed)"))
+            continue
+        resolved = state.for_endpoint(endpoint)
+        if resolved is not None:
+            rows.append((rule.rule, endpoint, *_describe(resolved.policy), resolved.source))
+            continue
+        app_policy = state.app_policy
+        if app_policy is None:
+            rows.append((rule.rule, endpoint, "-", "-", "-", "-", "-", "no CORS"))
+        elif app_policy.resources is None:
+            source = "CORS() options" if state.app_options else "config" if state.config_options else "defaults"
+            rows.append((rule.rule, endpoint, *_describe(app_policy), source))
+        else:
+            pattern, policy = _resource_for(app_policy, rule.rule)
+            if policy is None:
+                rows.append((rule.rule, endpoint, "-", "-", "-", "-", "-", "no CORS (no resource pattern)"))
+            else:
+                rows.append((rule.rule, endpoint, *_describe(policy), f"resource {pattern!r}"))
+    return rows
+
+
+def _resource_for(app_policy: CORSPolicy, path: str) -> tuple[object, CORSPolicy | None]:
+    """The resource whose compiled policy covers ``path`` (a rule's text stands for its paths)."""
+    compiled = app_policy.compiled_for_path(path)
+    for pattern, policy in (app_policy.resources or {}).items():
+        if compiled is not None and policy.compiled is compiled:
+            return pattern, policy
+    return None, None
+
+
+@cors_command.command("routes")
+def routes_command() -> None:
+    """Show every URL rule with its CORS policy and where that policy comes from."""
+    rows = [COLUMNS, *route_table()]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    for index, row in enumerate(rows):
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            click.echo("  ".join("-" * width for width in widths))

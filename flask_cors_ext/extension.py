@@ -1,0 +1,323 @@
+"""The Flask extension: ``CORS(app)``, ``init_app``, and the per-app state behind them.
+
+``init_app`` wraps ``app.wsgi_app`` with :class:`FlaskCORSMiddleware`, which answers
+preflights at the WSGI layer — before Flask builds a request context, so neither
+``before_request`` hooks, trailing-slash redirects nor 404/405 handling can break
+them — and adds the CORS headers to every response Flask produces, whatever its
+status.  Which policy applies is decided per request, most specific first:
+
+1. ``@cross_origin`` on the view the URL routes to;
+2. ``CORS(blueprint, ...)`` for that view's blueprint (or a parent blueprint);
+3. the application's own policy (``CORS(app, ...)``), per path when it has
+   ``resources``.
+
+Options merge in the same order: decorator > blueprint > ``CORS()``/``init_app``
+keyword arguments > ``CORS_*`` config > the core's defaults (``resources`` and
+``debug`` are the application's alone).  All CORS decisions are the core's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+
+from flask import Blueprint, Flask
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import RequestRedirect
+
+from cors_wsgi import CORSConfigError, CORSPolicy
+from cors_wsgi.engine import actual_response_headers
+from cors_wsgi.headers import add_cors_headers
+from cors_wsgi.middleware import is_preflight, respond_to_preflight
+from cors_wsgi.policy import CompiledPolicy
+
+from .cli import cors_command
+from .options import config_options, core_options
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from flask.sansio.blueprints import BlueprintSetupState
+
+__all__ = ["CORS", "CORSState", "FlaskCORSMiddleware", "ResolvedPolicy"]
+
+#: ``app.extensions`` key of the per-app :class:`CORSState`.
+EXTENSION_KEY = "cors"
+#: Set in the WSGI environ by :class:`FlaskCORSMiddleware` for every request it sees.
+HANDLED_KEY = "flask_cors_ext.handled"
+#: The attribute ``@cross_origin`` sets on a view function: its options, in core names.
+VIEW_OPTIONS_ATTRIBUTE = "cors_options"
+# Options that belong to the application's policy only and are never inherited.
+_APP_ONLY = ("resources", "debug")
+
+StartResponse = Callable[..., Callable[[bytes], object]]
+Headers = list[tuple[str, str]]
+ExcInfo = tuple[type[BaseException], BaseException, Optional["TracebackType"]]
+
+
+class ResolvedPolicy(NamedTuple):
+    """The policy in force for a view or path, and where it came from (for ``flask cors routes``)."""
+
+    policy: CORSPolicy
+    compiled: CompiledPolicy | None
+    source: str
+
+
+def _inheritable(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in options.items() if name not in _APP_ONLY}
+
+
+class CORSState:
+    """Everything CORS knows about one Flask application; kept in ``app.extensions["cors"]``.
+
+    Two applications never share a state, even when initialised from one :class:`CORS`.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        #: Options from ``CORS_*`` config keys, read when the state was created.
+        self.config_options = config_options(app.config)
+        #: Keyword options of ``CORS(app)`` / ``init_app`` (``None`` while there is none).
+        self.app_options: dict[str, Any] | None = None
+        #: The application-wide policy (``None`` when only blueprints or views have one).
+        self.app_policy: CORSPolicy | None = None
+        #: Options of ``CORS(blueprint)``, by the blueprint's registered name.
+        self.blueprint_options: dict[str, dict[str, Any]] = {}
+        self._debug: bool | None = None
+        self._views: dict[str, ResolvedPolicy | None] = {}
+        self._views_seen = -1
+        self._has_view_policies = False
+        self._lock = threading.Lock()
+
+    # -- configuration --------------------------------------------------------------------
+
+    def configure_app(self, options: Mapping[str, Any]) -> None:
+        """Set the application-wide policy from ``CORS(app, **options)``; validates at once."""
+        merged = {**self.config_options, **options}
+        debug = merged.pop("debug", None)
+        policy = CORSPolicy(**merged)
+        self.app_options = dict(options)
+        self.app_policy = policy
+        self._debug = debug if debug is None else bool(debug)
+        self._forget_views()
+        self._check_views()
+
+    def configure_blueprint(self, name: str, options: Mapping[str, Any]) -> None:
+        """Add ``CORS(blueprint, **options)`` for the blueprint registered as ``name``."""
+        self.blueprint_options[name] = dict(options)
+        self._forget_views()
+        self._check_views()
+
+    @property
+    def debug(self) -> bool:
+        """Refused preflights explain themselves: the ``debug`` option, else ``app.debug``."""
+        return self.app.debug if self._debug is None else self._debug
+
+    @debug.setter
+    def debug(self, value: bool | None) -> None:
+        self._debug = value
+
+    # -- which policy applies -------------------------------------------------------------
+
+    def _forget_views(self) -> None:
+        with self._lock:
+            self._views = {}
+            self._views_seen = -1
+
+    def _check_views(self) -> None:
+        """Resolve (and so validate) the policy of every view registered so far."""
+        for endpoint in list(self.app.view_functions):
+            self.for_endpoint(endpoint)
+
+    def _needs_routing(self) -> bool:
+        """Whether any view or blueprint has a policy of its own (re-checked as views are added)."""
+        views = self.app.view_functions
+        if len(views) != self._views_seen:
+            self._has_view_policies = bool(self.blueprint_options) or any(
+                hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in views.values()
+            )
+            self._views_seen = len(views)
+        return self._has_view_policies
+
+    def _blueprint_for(self, endpoint: str) -> tuple[str, dict[str, Any]] | None:
+        name = endpoint
+        while "." in name:
+            name = name.rsplit(".", 1)[0]
+            options = self.blueprint_options.get(name)
+            if options is not None:
+                return name, options
+        return None
+
+    def for_endpoint(self, endpoint: str) -> ResolvedPolicy | None:
+        """The view's own policy (decorator or blueprint), or ``None`` to use the application's."""
+        try:
+            return self._views[endpoint]
+        except KeyError:
+            pass
+        view = self.app.view_functions.get(endpoint)
+        decorator_options: dict[str, Any] | None = getattr(view, VIEW_OPTIONS_ATTRIBUTE, None)
+        blueprint = self._blueprint_for(endpoint)
+        resolved: ResolvedPolicy | None = None
+        if decorator_options is not None or blueprint is not None:
+            merged = {**_inheritable(self.config_options), **_inheritable(self.app_options or {})}
+            if blueprint is not None:
+                merged.update(_inheritable(blueprint[1]))
+            merged.update(decorator_options or {})
+            source = "decorator" if decorator_options is not None else f"blueprint {blueprint[0]!r}"  # type: ignore[index]
+            try:
+                policy = CORSPolicy(**merged)
+            except CORSConfigError as error:
+                raise CORSConfigError([f"view {endpoint!r} ({source}): {p}" for p in error.problems]) from None
+            resolved = ResolvedPolicy(policy, policy.compiled, source)
+        with self._lock:
+            self._views[endpoint] = resolved
+        return resolved
+
+    def for_path(self, path: str) -> CompiledPolicy | None:
+        """The application-wide policy covering ``path`` (``None``: no CORS there)."""
+        return None if self.app_policy is None else self.app_policy.compiled_for_path(path)
+
+    def for_response(self, environ: dict[str, Any], path: str) -> CompiledPolicy | None:
+        """The policy for a response Flask produced: Flask has routed the request by now."""
+        request = environ.get("werkzeug.request")
+        rule = getattr(request, "url_rule", None)
+        if rule is not None and rule.endpoint is not None:
+            resolved = self.for_endpoint(rule.endpoint)
+            if resolved is not None:
+                return resolved.compiled
+        return self.for_path(path)
+
+    def for_preflight(self, environ: dict[str, Any]) -> CompiledPolicy | None:
+        """The policy for a preflight, routed here the way Flask would route the actual request."""
+        if self._needs_routing():
+            endpoint = self._route(environ)
+            if endpoint is not None:
+                resolved = self.for_endpoint(endpoint)
+                if resolved is not None:
+                    return resolved.compiled
+        return self.for_path(environ.get("PATH_INFO", ""))
+
+    def _route(self, environ: dict[str, Any]) -> str | None:
+        """The endpoint the actual request will reach (following a trailing-slash redirect)."""
+        request = self.app.request_class(environ, populate_request=False)
+        adapter = self.app.create_url_adapter(request)
+        if adapter is None:
+            return None
+        method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
+        path = request.path
+        for _ in range(2):
+            try:
+                rule, _arguments = adapter.match(path, method=method, return_rule=True)
+                return rule.endpoint if isinstance(rule.endpoint, str) else None
+            except RequestRedirect:
+                if path.endswith("/"):
+                    return None
+                path += "/"  # the route is '/items/': Flask would redirect there
+            except MethodNotAllowed as error:
+                method = next(iter(error.valid_methods or ()), "")
+                if not method:
+                    return None
+            except HTTPException:
+                return None
+        return None
+
+
+class FlaskCORSMiddleware:
+    """The WSGI layer around ``app.wsgi_app``: answers preflights, adds headers to every response."""
+
+    __slots__ = ("state", "wsgi_app")
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], state: CORSState) -> None:
+        self.wsgi_app = wsgi_app
+        self.state = state
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        environ[HANDLED_KEY] = True
+        state = self.state
+        if is_preflight(environ):
+            compiled = state.for_preflight(environ)
+            if compiled is not None:
+                return respond_to_preflight(compiled, environ, start_response, state.debug)
+            return self.wsgi_app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+
+        def start_response_with_cors(
+            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+        ) -> Any:
+            compiled = state.for_response(environ, path)
+            if compiled is not None:
+                headers = add_cors_headers(headers, actual_response_headers(compiled, environ.get("HTTP_ORIGIN")))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_response_with_cors)
+
+
+_install_lock = threading.Lock()
+
+
+def install(app: Flask) -> CORSState:
+    """The application's :class:`CORSState`, creating it and wrapping ``app.wsgi_app`` once."""
+    state = app.extensions.get(EXTENSION_KEY)
+    if isinstance(state, CORSState):
+        return state
+    with _install_lock:
+        state = app.extensions.get(EXTENSION_KEY)
+        if isinstance(state, CORSState):
+            return state
+        state = CORSState(app)
+        app.wsgi_app = FlaskCORSMiddleware(app.wsgi_app, state)  # type: ignore[method-assign]
+        if "cors" not in app.cli.commands:
+            app.cli.add_command(cors_command)
+        app.extensions[EXTENSION_KEY] = state
+        return state
+
+
+class CORS:
+    """Cross-origin resource sharing for a Flask application or blueprint.
+
+    ::
+
+        CORS(app)                                      # public '*' on every route
+        CORS(app, allow_origins=["https://app.example.com"], allow_credentials=True)
+        cors = CORS(); cors.init_app(app)              # application factories
+        CORS(blueprint, allow_origins=[...])           # only that blueprint's routes
+
+    Options are the core's (see :class:`cors_wsgi.CORSPolicy`) or their flask-cors
+    spellings (``origins``, ``methods``, ``supports_credentials``, ...).  They are
+    checked here; the policy itself is built and validated by ``init_app``, together
+    with the ``CORS_*`` keys of ``app.config``.  One instance may initialise many
+    applications; each keeps its own state in ``app.extensions["cors"]``.
+    """
+
+    def __init__(self, app: Flask | Blueprint | None = None, **options: Any) -> None:
+        self.options = core_options(options, "CORS()")
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask | Blueprint, **options: Any) -> None:
+        """Bind to ``app`` (or a blueprint); ``options`` here override the constructor's."""
+        merged = {**self.options, **core_options(options, "init_app()")}
+        if isinstance(app, Blueprint):
+            self._init_blueprint(app, merged)
+            return
+        if not isinstance(app, Flask):
+            raise TypeError(f"CORS binds to a Flask application or a Blueprint, not {type(app).__name__}")
+        install(app).configure_app(merged)
+
+    @staticmethod
+    def _init_blueprint(blueprint: Blueprint, options: dict[str, Any]) -> None:
+        for name in ("resources", "debug"):
+            if name in options:
+                raise CORSConfigError(
+                    [
+                        f"CORS(blueprint {blueprint.name!r}): {name!r} applies to the whole application; "
+                        "pass it to CORS(app)"
+                    ]
+                )
+
+        def register(setup: BlueprintSetupState) -> None:
+            name = ".".join(part for part in (getattr(setup, "name_prefix", ""), setup.name) if part)
+            install(setup.app).configure_blueprint(name, options)  # type: ignore[arg-type]
+
+        blueprint.record(register)

@@ -1,0 +1,107 @@
+"""Option names for Flask: the one alias table (flask-cors names -> core names) and ``CORS_*`` config.
+
+Every CORS decision is the core's (:mod:`cors_wsgi`); this module only translates
+names, so a flask-cors user can keep their spelling, and refuses the flask-cors
+switches that would turn off a safety this library always keeps.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from cors_wsgi import CORSConfigError
+from cors_wsgi.policy import OPTION_NAMES
+
+__all__ = ["ALIASES", "COMPATIBILITY_ONLY", "config_options", "core_options"]
+
+#: flask-cors spelling -> core spelling.  flask-cors's ``allow_headers``,
+#: ``expose_headers``, ``max_age``, ``resources`` and ``allow_private_network`` are
+#: already the core's names.
+ALIASES: Mapping[str, str] = {
+    "origins": "allow_origins",
+    "methods": "allow_methods",
+    "supports_credentials": "allow_credentials",
+}
+
+#: flask-cors switches with no counterpart here: name -> (values accepted, why).
+#: ``None`` as the accepted values means any bool is accepted (and has no effect).
+COMPATIBILITY_ONLY: Mapping[str, tuple[tuple[bool, ...] | None, str]] = {
+    "send_wildcard": (
+        None,
+        "a public policy ('*') always answers with a static '*', and a listed origin is always echoed",
+    ),
+    "vary_header": (
+        (True,),
+        "'Vary: Origin' is always sent when the answer depends on the origin; without it a shared cache "
+        "can serve one origin's answer to another",
+    ),
+    "automatic_options": (
+        (True,),
+        "preflights are always answered by the middleware, before Flask's routing and hooks",
+    ),
+    "always_send": (
+        None,
+        "CORS headers only mean something on a request with an Origin header; others get 'Vary: Origin' only",
+    ),
+    "intercept_exceptions": (
+        (True,),
+        "error responses (404, 405, 500) always carry the CORS headers, so the browser shows the real error",
+    ),
+}
+
+_KNOWN = (*OPTION_NAMES, *ALIASES, *COMPATIBILITY_ONLY)
+
+
+def core_options(options: Mapping[str, Any], where: str, *, key_prefix: str = "") -> dict[str, Any]:
+    """Translate options given in either vocabulary to core names, checking every name.
+
+    ``where`` names the caller in messages (``"CORS()"``, ``"app.config"``, ...);
+    ``key_prefix`` is how names are spelled there (``"CORS_"`` for config keys, whose
+    names are then shown upper-cased).  Raises :class:`~cors_wsgi.CORSConfigError`
+    listing every unknown name (with a "did you mean"), every option given in both
+    spellings, and every flask-cors switch set to a value this library refuses.
+    """
+
+    def shown(name: str) -> str:
+        return repr(key_prefix + name.upper() if key_prefix else name)
+
+    problems: list[str] = []
+    result: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for name, value in options.items():
+        if name in COMPATIBILITY_ONLY:
+            accepted, why = COMPATIBILITY_ONLY[name]
+            if not isinstance(value, bool):
+                problems.append(f"{where}: {shown(name)} expects True or False, not {value!r}")
+            elif accepted is not None and value not in accepted:
+                problems.append(f"{where}: {shown(name)}={value!r} is not supported: {why}")
+            continue
+        core = ALIASES.get(name, name)
+        if core not in OPTION_NAMES:
+            close = difflib.get_close_matches(name, _KNOWN, n=1)
+            hint = f" — did you mean {shown(close[0])}?" if close else ""
+            problems.append(f"{where}: unknown option {shown(name)}{hint}")
+            continue
+        if core in spelled:
+            problems.append(
+                f"{where}: {shown(spelled[core])} and {shown(name)} are the same option; "
+                f"give it once (as {shown(core)})"
+            )
+            continue
+        spelled[core] = name
+        result[core] = value
+    if problems:
+        raise CORSConfigError(problems)
+    return result
+
+
+def config_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The options set by ``CORS_*`` keys of a Flask config, in core names.
+
+    Each option may be set under ``CORS_`` + its upper-cased name in either vocabulary
+    (``CORS_ALLOW_ORIGINS`` or ``CORS_ORIGINS``).  An unknown ``CORS_*`` key is an error.
+    """
+    given = {key[len("CORS_") :].lower(): value for key, value in config.items() if key.startswith("CORS_")}
+    return core_options(given, "app.config", key_prefix="CORS_")
