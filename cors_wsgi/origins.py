@@ -52,6 +52,9 @@ _SERIALIZED_ORIGIN = re.compile(
 )
 
 
+_REGEX_SIGNS = re.compile(r"[\\^$(){}|+]")
+
+
 class OriginSyntaxError(ValueError):
     """A configured origin cannot be understood; the message carries a hint."""
 
@@ -145,6 +148,11 @@ def parse_configured_origin(text: object) -> ConfiguredOrigin:
     if any(ch in text for ch in "\r\n\t\x00 "):
         raise OriginSyntaxError("an origin cannot contain white space or control characters")
 
+    if _REGEX_SIGNS.search(text):
+        raise OriginSyntaxError(
+            "this looks like a regular expression; pass it as allow_origin_regex "
+            "(it must match the whole origin), or use a pattern such as 'https://*.example.com'"
+        )
     scheme, sep, rest = text.partition("://")
     if not sep:
         guess = text.split("/", 1)[0]
@@ -189,7 +197,7 @@ def parse_configured_origin(text: object) -> ConfiguredOrigin:
     if "*" in bare_host:
         raise OriginSyntaxError(
             "'*' is only meaningful as a whole leading label ('https://*.example.com') "
-            "or as the port ('https://example.com:*')"
+            "or as the port ('https://example.com:*'); for a regular expression use allow_origin_regex"
         )
     bare_host = _normalize_host(bare_host)
     if subdomains:

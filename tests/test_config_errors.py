@@ -230,3 +230,11 @@ class TestPolicyObject:
         first.debug = False
         assert second.debug is True
         assert first.policy is second.policy
+
+
+@pytest.mark.parametrize(
+    "origin", [r"https://.*\.example\.com", r"^https://app\.example\.com$", "https://(a|b).example"]
+)
+def test_regular_expressions_in_allow_origins_point_to_allow_origin_regex(origin: str) -> None:
+    (message,) = problems(allow_origins=[origin])
+    assert "looks like a regular expression; pass it as allow_origin_regex (it must match the whole origin)" in message
