@@ -34,7 +34,7 @@ _REQUEST_HEADERS_VALUE = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z, \t]*")
 #: is refused without being looked at.  Browsers send the names they need, lowercased,
 #: sorted, unique and comma-separated: 4 KiB is far beyond any real request.
 MAX_REQUEST_HEADERS_LENGTH = 4096
-#: Most header names (after removing empty elements) one preflight may ask for.
+#: Most comma-separated elements (names, and empty ones) one preflight may carry.
 MAX_REQUEST_HEADER_NAMES = 128
 
 #: Names a script can never set (Fetch "forbidden request-header"), lowercase.
@@ -96,27 +96,28 @@ def parse_request_headers(value: str) -> list[str] | None:
     Accepts any letter case, spaces and tabs around names, any order, duplicates and
     empty elements.  Returns the distinct names, lowercased, in order of first
     appearance; ``None`` when the value is malformed (a character that cannot be in
-    a header name, white space inside a name) or exceeds
-    :data:`MAX_REQUEST_HEADERS_LENGTH` characters or :data:`MAX_REQUEST_HEADER_NAMES`
-    names.  Never raises on a ``str``; the work is a few linear passes in C.
+    a header name, white space inside a name), longer than
+    :data:`MAX_REQUEST_HEADERS_LENGTH` characters, or made of more than
+    :data:`MAX_REQUEST_HEADER_NAMES` comma-separated elements (empty ones included).
+    Never raises on a ``str``; an oversized value is refused after counting its
+    commas, before anything is allocated for it.
     """
-    if len(value) > MAX_REQUEST_HEADERS_LENGTH:
+    if len(value) > MAX_REQUEST_HEADERS_LENGTH or value.count(",") >= MAX_REQUEST_HEADER_NAMES:
         return None
     value = value.lower()
     if _REQUEST_HEADERS_VALUE.fullmatch(value) is None:
         return None
+    names = value.split(",")
     if " " in value or "\t" in value:
-        names = [name.strip(" \t") for name in value.split(",")]
+        names = [name.strip(" \t") for name in names]
         for name in names:
             if " " in name or "\t" in name:
                 return None
-    else:
-        names = value.split(",")
     if "" in names:
         names = [name for name in names if name]
-    if len(names) > MAX_REQUEST_HEADER_NAMES:
-        return None
-    return list(dict.fromkeys(names))
+    if len(set(names)) != len(names):
+        names = list(dict.fromkeys(names))
+    return names
 
 
 def _vary_tokens(value: str) -> set[str]:
