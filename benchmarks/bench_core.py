@@ -151,6 +151,10 @@ HOSTILE_HEADERS: dict[str, str] = {
 }
 _SPACED_NAMES = ",".join(f" \tx-h{i}\t " for i in range(4096))
 _NAMES_128 = ",".join(f"x-header-{i}" for i in range(128))
+_PAD = " \t" * 6
+#: 128 names of 7 characters, each padded with 12 spaces/tabs on both sides: 4,095
+#: characters, as much white space to strip as both of cors_wsgi's limits let through.
+_PADDED_128 = ",".join(f"{_PAD}x-h{i:04d}{_PAD}" for i in range(128))
 #: Extra, cors_wsgi only: values just inside its 4 KiB limit, so its parser really runs.
 #: Each maker gives variant ``k``; the scenarios rotate through ROTATING_REQUEST_HEADERS
 #: distinct variants, as an attacker would, so no memo of past decisions can help.
@@ -158,6 +162,7 @@ AT_LIMIT_HEADERS: dict[str, Callable[[int], str]] = {
     "4 KiB of commas (at the limit)": lambda k: f"x{k}".ljust(4096, ","),
     "4 KiB of names with spaces/tabs": lambda k: f"x-v{k},{_SPACED_NAMES}"[:4096],
     "128 distinct names (at the name limit)": lambda k: f"x-v{k}-{_NAMES_128}",
+    "128 names padded to 4 KiB with spaces/tabs": lambda k: f"{_PAD}x{k:06d}{_PADDED_128[len(_PAD) + 7 :]}",
 }
 
 
