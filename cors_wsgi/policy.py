@@ -26,7 +26,15 @@ if TYPE_CHECKING:
 
     from .engine import PreflightAnswer
 
-__all__ = ["DEFAULT_METHODS", "OPTION_NAMES", "CORSOptions", "CORSPolicy", "CompiledPolicy"]
+__all__ = [
+    "DEFAULT_METHODS",
+    "OPTION_NAMES",
+    "ORIGIN_OPTIONS",
+    "CORSOptions",
+    "CORSPolicy",
+    "CompiledPolicy",
+    "merge_options",
+]
 
 Header = tuple[str, str]
 PathKey = Union[str, "re.Pattern[str]"]
@@ -64,6 +72,26 @@ class CORSOptions(TypedDict, total=False):
 OPTION_NAMES: tuple[str, ...] = tuple(CORSOptions.__annotations__)
 # Options that describe the whole middleware, not one path's policy.
 _TOP_LEVEL_ONLY = ("resources", "debug")
+
+
+#: The options that together say which origins are allowed; inherited as one unit.
+ORIGIN_OPTIONS = ("allow_origins", "allow_origin_regex", "allow_origin_func")
+
+
+def merge_options(*layers: Mapping[str, Any]) -> dict[str, Any]:
+    """Options of several layers (defaults first), each later layer overriding the earlier ones.
+
+    The origin options (:data:`ORIGIN_OPTIONS`) are one unit: a layer that sets any of
+    them replaces all three, so that a ``resources`` entry with only an
+    ``allow_origin_regex`` does not also inherit ``allow_origins="*"``.
+    """
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        if any(name in layer for name in ORIGIN_OPTIONS):
+            for name in ORIGIN_OPTIONS:
+                merged.pop(name, None)
+        merged.update(layer)
+    return merged
 
 
 class CompiledPolicy:
@@ -323,7 +351,7 @@ class CORSPolicy:
                             f"{where}.{name}", f"{name!r} applies to the whole middleware; set it at top level"
                         )
                 own = {k: v for k, v in value.items() if k in OPTION_NAMES and k not in _TOP_LEVEL_ONLY}
-                merged = {**defaults, **own}
+                merged = merge_options(defaults, own)
                 policy = CORSPolicy.__new__(CORSPolicy)
                 policy._build(merged, problems.nested(f"{where}."))
             else:

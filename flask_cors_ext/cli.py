@@ -44,7 +44,7 @@ def route_table() -> list[tuple[str, ...]]:
         if state is None:
             rows.append((rule.rule, endpoint, "-", "-", "-", "-", "-", "no CORS (the extension is not installed)"))
             continue
-        resolved = state.for_endpoint(endpoint)
+        resolved = state.for_view(endpoint, rule.rule)
         if resolved is not None:
             rows.append((rule.rule, endpoint, *_describe(resolved.policy), resolved.source))
             continue

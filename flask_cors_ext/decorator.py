@@ -6,16 +6,18 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, request
+from flask import Flask, current_app, request, request_started
 from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException
 
-from cors_wsgi import CORSConfigError, CORSPolicy
-from cors_wsgi.engine import actual_response_headers, answer_preflight
+from cors_wsgi import CORSConfigError
+from cors_wsgi.engine import PreflightAnswer, actual_response_headers, answer_preflight
 from cors_wsgi.headers import add_cors_headers
 from cors_wsgi.middleware import is_preflight
+from cors_wsgi.policy import CompiledPolicy
 
-from .extension import HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, install
-from .options import core_options
+from .extension import EXTENSION_KEY, HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, install
+from .options import check_alone, core_options
 
 __all__ = ["cross_origin"]
 
@@ -34,13 +36,16 @@ def cross_origin(**options: Any) -> Callable[[F], F]:
 
     Preflights to the view are answered at the WSGI layer by the extension, so
     ``before_request`` hooks cannot break them.  Without ``CORS(app)``, the extension
-    installs itself when the view first runs; until then (the first request) the view
-    answers its preflights itself.
+    installs itself during the application's first request (answering that request's
+    preflight before the hooks too); only an error response to that very first request
+    can miss its CORS headers.  ``CORS(app, resources={})`` (no application-wide
+    policy) installs it from the start.
     """
     normalized = core_options(options, "@cross_origin")
     if "resources" in normalized or "debug" in normalized:
         raise CORSConfigError(["@cross_origin: 'resources' and 'debug' apply to the whole application; use CORS(app)"])
-    _check_alone(normalized)
+    check_alone(normalized, "@cross_origin")
+    _install_before_first_request()
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
@@ -61,35 +66,59 @@ def cross_origin(**options: Any) -> Callable[[F], F]:
     return decorate
 
 
-def _check_alone(options: dict[str, Any]) -> None:
-    """Validate the decorator's options now; origins may still come from the application."""
-    alone = dict(options)
-    if not {"allow_origins", "allow_origin_regex", "allow_origin_func"} & alone.keys():
-        alone["allow_origins"] = ["https://origins-come-from-the-application.invalid"]
-    try:
-        CORSPolicy(**alone)
-    except CORSConfigError as error:
-        raise CORSConfigError([f"@cross_origin: {problem}" for problem in error.problems]) from None
+class _PreflightAnswered(HTTPException):
+    """Carries a preflight answer out of ``request_started``, past ``before_request`` hooks."""
+
+
+def _install_on_request(app: Flask, **_extra: Any) -> None:
+    """``request_started`` receiver for applications with ``@cross_origin`` views but no ``CORS(app)``.
+
+    It installs the extension (so the WSGI layer handles every later request) and
+    answers a preflight of this very request: Flask sends ``request_started`` after
+    routing but before ``before_request`` hooks, and an ``HTTPException`` carrying a
+    response is returned as that response.
+    """
+    environ = request.environ
+    if environ.get(HANDLED_KEY):
+        return
+    state = app.extensions.get(EXTENSION_KEY)
+    if state is None:
+        if not any(hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in app.view_functions.values()):
+            return
+        state = install(app)
+    if is_preflight(environ):
+        compiled = state.for_preflight(environ)
+        if compiled is not None:
+            answer = _preflight_answer(compiled, environ, state.debug)
+            raise _PreflightAnswered(response=app.response_class(answer.body, answer.status, list(answer.headers)))
+
+
+def _preflight_answer(compiled: CompiledPolicy, environ: dict[str, Any], debug: bool) -> PreflightAnswer:
+    return answer_preflight(
+        compiled,
+        environ["HTTP_ORIGIN"],
+        environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
+        environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+        environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+        debug,
+    )
+
+
+def _install_before_first_request() -> None:
+    request_started.connect(_install_on_request)  # idempotent: blinker connects a receiver once
 
 
 def _answer_in_view(view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """Serve a request the extension's WSGI layer did not see (it is installed for the next ones)."""
-    state = install(current_app)
-    endpoint = request.endpoint or ""
-    resolved = state.for_endpoint(endpoint)
+    """Serve the first request of an application without ``CORS(app)``: the WSGI layer was
+    installed during it (by :func:`_install_on_request`) and handles the next ones."""
+    state = install(current_app._get_current_object())  # type: ignore[attr-defined]
+    resolved = state.for_view(request.endpoint or "", request.path)
     environ = request.environ
     if resolved is None or resolved.compiled is None:  # pragma: no cover - a decorated view always resolves
         return current_app.ensure_sync(view)(*args, **kwargs)
-    if is_preflight(environ):
-        answer = answer_preflight(
-            resolved.compiled,
-            environ["HTTP_ORIGIN"],
-            environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
-            environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-            environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-            state.debug,
-        )
-        return current_app.response_class(answer.body, status=answer.status, headers=list(answer.headers))
+    if is_preflight(environ):  # pragma: no cover - answered by _install_on_request already
+        answer = _preflight_answer(resolved.compiled, environ, state.debug)
+        return current_app.response_class(answer.body, answer.status, list(answer.headers))
     if request.method == "OPTIONS":
         response = current_app.make_default_options_response()
     else:

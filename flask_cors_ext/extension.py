@@ -30,10 +30,11 @@ from cors_wsgi import CORSConfigError, CORSPolicy
 from cors_wsgi.engine import actual_response_headers
 from cors_wsgi.headers import add_cors_headers
 from cors_wsgi.middleware import is_preflight, respond_to_preflight
-from cors_wsgi.policy import CompiledPolicy
+from cors_wsgi.policy import CompiledPolicy, PathKey, merge_options
+from cors_wsgi.resources import ResourceTable, parse_path_pattern
 
 from .cli import cors_command
-from .options import config_options, core_options
+from .options import check_alone, config_options, core_options
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -76,8 +77,8 @@ class CORSState:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        #: Options from ``CORS_*`` config keys, read when the state was created.
-        self.config_options = config_options(app.config)
+        #: Options from ``CORS_*`` config keys (read again by every ``init_app``).
+        self.config_options: dict[str, Any] = {}
         #: Keyword options of ``CORS(app)`` / ``init_app`` (``None`` while there is none).
         self.app_options: dict[str, Any] | None = None
         #: The application-wide policy (``None`` when only blueprints or views have one).
@@ -85,34 +86,57 @@ class CORSState:
         #: Options of ``CORS(blueprint)``, by the blueprint's registered name.
         self.blueprint_options: dict[str, dict[str, Any]] = {}
         self._debug: bool | None = None
-        self._views: dict[str, ResolvedPolicy | None] = {}
+        self._resources: ResourceTable[PathKey] | None = None
+        self._resource_options: dict[PathKey, Mapping[str, Any]] = {}
+        self._views: dict[tuple[str, PathKey | None], ResolvedPolicy | None] = {}
         self._views_seen = -1
         self._has_view_policies = False
         self._lock = threading.Lock()
+        self.read_config()
 
     # -- configuration --------------------------------------------------------------------
 
+    def read_config(self) -> None:
+        """(Re)read the ``CORS_*`` keys of ``app.config``."""
+        self.config_options = config_options(self.app.config)
+        if self.app_options is None:
+            self._debug = self.config_options.get("debug")
+
     def configure_app(self, options: Mapping[str, Any]) -> None:
         """Set the application-wide policy from ``CORS(app, **options)``; validates at once."""
+        self.read_config()
         merged = {**self.config_options, **options}
         debug = merged.pop("debug", None)
         policy = CORSPolicy(**merged)
         self.app_options = dict(options)
         self.app_policy = policy
-        self._debug = debug if debug is None else bool(debug)
+        self._debug = debug
+        resources = merged.get("resources")
+        if isinstance(resources, Mapping):
+            self._resources = ResourceTable((parse_path_pattern(key), key) for key in resources)
+            self._resource_options = {
+                key: value.options if isinstance(value, CORSPolicy) else value for key, value in resources.items()
+            }
+        else:
+            self._resources, self._resource_options = None, {}
         self._forget_views()
         self._check_views()
 
     def configure_blueprint(self, name: str, options: Mapping[str, Any]) -> None:
-        """Add ``CORS(blueprint, **options)`` for the blueprint registered as ``name``."""
+        """Add ``CORS(blueprint, **options)`` for the blueprint registered as ``name``.
+
+        The blueprint's views are validated against the application's options now if
+        ``CORS(app)`` has run, otherwise by ``CORS(app)`` or when first requested.
+        """
         self.blueprint_options[name] = dict(options)
         self._forget_views()
-        self._check_views()
+        if self.app_options is not None:
+            self._check_views()
 
     @property
     def debug(self) -> bool:
         """Refused preflights explain themselves: the ``debug`` option, else ``app.debug``."""
-        return self.app.debug if self._debug is None else self._debug
+        return self.app.debug if self._debug is None else bool(self._debug)
 
     @debug.setter
     def debug(self, value: bool | None) -> None:
@@ -126,9 +150,10 @@ class CORSState:
             self._views_seen = -1
 
     def _check_views(self) -> None:
-        """Resolve (and so validate) the policy of every view registered so far."""
-        for endpoint in list(self.app.view_functions):
-            self.for_endpoint(endpoint)
+        """Resolve (and so validate) the policy of every URL rule registered so far."""
+        for rule in list(self.app.url_map.iter_rules()):
+            if isinstance(rule.endpoint, str):
+                self.for_view(rule.endpoint, rule.rule)
 
     def _needs_routing(self) -> bool:
         """Whether any view or blueprint has a policy of its own (re-checked as views are added)."""
@@ -149,10 +174,16 @@ class CORSState:
                 return name, options
         return None
 
-    def for_endpoint(self, endpoint: str) -> ResolvedPolicy | None:
-        """The view's own policy (decorator or blueprint), or ``None`` to use the application's."""
+    def for_view(self, endpoint: str, path: str) -> ResolvedPolicy | None:
+        """The policy of a view with a decorator or blueprint policy, or ``None`` to use the application's.
+
+        Options merge as decorator > blueprint > the ``resources`` entry covering
+        ``path`` > ``CORS()`` options > config (see :func:`cors_wsgi.policy.merge_options`).
+        """
+        resource = self._resources.lookup(path) if self._resources is not None else None
+        key = (endpoint, resource)
         try:
-            return self._views[endpoint]
+            return self._views[key]
         except KeyError:
             pass
         view = self.app.view_functions.get(endpoint)
@@ -160,18 +191,23 @@ class CORSState:
         blueprint = self._blueprint_for(endpoint)
         resolved: ResolvedPolicy | None = None
         if decorator_options is not None or blueprint is not None:
-            merged = {**_inheritable(self.config_options), **_inheritable(self.app_options or {})}
+            layers = [_inheritable(self.config_options), _inheritable(self.app_options or {})]
+            if resource is not None:
+                layers.append(_inheritable(self._resource_options[resource]))
             if blueprint is not None:
-                merged.update(_inheritable(blueprint[1]))
-            merged.update(decorator_options or {})
-            source = "decorator" if decorator_options is not None else f"blueprint {blueprint[0]!r}"  # type: ignore[index]
+                layers.append(blueprint[1])
+            if decorator_options is not None:
+                layers.append(decorator_options)
+                source = "decorator"
+            else:
+                source = f"blueprint {blueprint[0]!r}"  # type: ignore[index]
             try:
-                policy = CORSPolicy(**merged)
+                policy = CORSPolicy(**merge_options(*layers))
             except CORSConfigError as error:
                 raise CORSConfigError([f"view {endpoint!r} ({source}): {p}" for p in error.problems]) from None
             resolved = ResolvedPolicy(policy, policy.compiled, source)
         with self._lock:
-            self._views[endpoint] = resolved
+            self._views[key] = resolved
         return resolved
 
     def for_path(self, path: str) -> CompiledPolicy | None:
@@ -182,31 +218,35 @@ class CORSState:
         """The policy for a response Flask produced: Flask has routed the request by now."""
         request = environ.get("werkzeug.request")
         rule = getattr(request, "url_rule", None)
-        if rule is not None and rule.endpoint is not None:
-            resolved = self.for_endpoint(rule.endpoint)
+        endpoint = rule.endpoint if rule is not None else None
+        if endpoint is None and getattr(request, "routing_exception", None) is not None and self._needs_routing():
+            endpoint = self._route(environ, environ.get("REQUEST_METHOD", "GET"))  # a 405, or a redirect
+        if isinstance(endpoint, str):
+            resolved = self.for_view(endpoint, path)
             if resolved is not None:
                 return resolved.compiled
         return self.for_path(path)
 
     def for_preflight(self, environ: dict[str, Any]) -> CompiledPolicy | None:
         """The policy for a preflight, routed here the way Flask would route the actual request."""
+        path = environ.get("PATH_INFO", "")
         if self._needs_routing():
-            endpoint = self._route(environ)
+            endpoint = self._route(environ, environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"])
             if endpoint is not None:
-                resolved = self.for_endpoint(endpoint)
+                resolved = self.for_view(endpoint, path)
                 if resolved is not None:
                     return resolved.compiled
-        return self.for_path(environ.get("PATH_INFO", ""))
+        return self.for_path(path)
 
-    def _route(self, environ: dict[str, Any]) -> str | None:
-        """The endpoint the actual request will reach (following a trailing-slash redirect)."""
+    def _route(self, environ: dict[str, Any], method: str) -> str | None:
+        """The endpoint a ``method`` request to this URL reaches (following a trailing-slash
+        redirect, and taking the route's own methods when it does not accept ``method``)."""
         request = self.app.request_class(environ, populate_request=False)
         adapter = self.app.create_url_adapter(request)
         if adapter is None:
             return None
-        method = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
         path = request.path
-        for _ in range(2):
+        for _ in range(3):  # at most: not allowed (or not found), then with the slash, then matched
             try:
                 rule, _arguments = adapter.match(path, method=method, return_rule=True)
                 return rule.endpoint if isinstance(rule.endpoint, str) else None
@@ -218,8 +258,10 @@ class CORSState:
                 method = next(iter(error.valid_methods or ()), "")
                 if not method:
                     return None
-            except HTTPException:
-                return None
+            except HTTPException:  # not found; werkzeug only redirects to '/items/' for a method it accepts
+                if path.endswith("/"):
+                    return None
+                path += "/"
         return None
 
 
@@ -307,14 +349,11 @@ class CORS:
 
     @staticmethod
     def _init_blueprint(blueprint: Blueprint, options: dict[str, Any]) -> None:
-        for name in ("resources", "debug"):
+        where = f"CORS(blueprint {blueprint.name!r})"
+        for name in _APP_ONLY:
             if name in options:
-                raise CORSConfigError(
-                    [
-                        f"CORS(blueprint {blueprint.name!r}): {name!r} applies to the whole application; "
-                        "pass it to CORS(app)"
-                    ]
-                )
+                raise CORSConfigError([f"{where}: {name!r} applies to the whole application; pass it to CORS(app)"])
+        check_alone(options, where)
 
         def register(setup: BlueprintSetupState) -> None:
             name = ".".join(part for part in (getattr(setup, "name_prefix", ""), setup.name) if part)

@@ -11,10 +11,10 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
-from cors_wsgi import CORSConfigError
+from cors_wsgi import CORSConfigError, CORSPolicy
 from cors_wsgi.policy import OPTION_NAMES
 
-__all__ = ["ALIASES", "COMPATIBILITY_ONLY", "config_options", "core_options"]
+__all__ = ["ALIASES", "COMPATIBILITY_ONLY", "check_alone", "config_options", "core_options"]
 
 #: flask-cors spelling -> core spelling.  flask-cors's ``allow_headers``,
 #: ``expose_headers``, ``max_age``, ``resources`` and ``allow_private_network`` are
@@ -92,9 +92,35 @@ def core_options(options: Mapping[str, Any], where: str, *, key_prefix: str = ""
             continue
         spelled[core] = name
         result[core] = value
+    resources = result.get("resources")
+    if isinstance(resources, Mapping):  # each entry may use either vocabulary too
+        translated: dict[Any, Any] = {}
+        for pattern, entry in resources.items():
+            translated[pattern] = entry
+            if isinstance(entry, Mapping):
+                try:
+                    translated[pattern] = core_options(entry, f"{where} resources[{pattern!r}]")
+                except CORSConfigError as error:
+                    problems.extend(error.problems)
+        result["resources"] = translated
     if problems:
         raise CORSConfigError(problems)
     return result
+
+
+def check_alone(options: Mapping[str, Any], where: str) -> None:
+    """Validate options that will be merged over the application's later (decorator, blueprint).
+
+    Everything is checked now except what the application may still supply: when
+    these options name no origins, a stand-in origin list is used for the check.
+    """
+    alone = dict(options)
+    if not {"allow_origins", "allow_origin_regex", "allow_origin_func"} & alone.keys():
+        alone["allow_origins"] = ["https://origins-come-from-the-application.invalid"]
+    try:
+        CORSPolicy(**alone)
+    except CORSConfigError as error:
+        raise CORSConfigError([f"{where}: {problem}" for problem in error.problems]) from None
 
 
 def config_options(config: Mapping[str, Any]) -> dict[str, Any]:

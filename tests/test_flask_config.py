@@ -564,12 +564,6 @@ def test_blueprint_overrides_config_without_cors_app() -> None:
     assert preflight(client, origin=EVIL).status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CORSState.for_endpoint merges a decorator's options over config + CORS() keywords only, never over "
-    "the resource options covering the view's path; @cross_origin(max_age=60) on /api/x under resources "
-    "{'/api/*': {'allow_origins': [ORIGIN]}} opens the view to every origin ('*')",
-)
 def test_decorator_inside_a_resource_pattern_inherits_the_resource_options() -> None:
     app = Flask(__name__)
     CORS(app, resources={"/api/*": {"allow_origins": [ORIGIN]}})
@@ -585,11 +579,6 @@ def test_decorator_inside_a_resource_pattern_inherits_the_resource_options() -> 
     assert cors_headers(client.get("/api/special", headers={"Origin": EVIL})) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP: a CORS(blueprint) view ignores the resource options covering its path (CORSState.for_endpoint); "
-    "CORS(bp, max_age=60) mounted at /api under resources {'/api/*': {'allow_origins': [ORIGIN]}} answers '*'",
-)
 def test_blueprint_inside_a_resource_pattern_keeps_the_resource_origins() -> None:
     app = Flask(__name__)
     blueprint = Blueprint("api", __name__, url_prefix="/api")
@@ -602,11 +591,6 @@ def test_blueprint_inside_a_resource_pattern_keeps_the_resource_origins() -> Non
     assert cors_headers(client.get("/api/items", headers={"Origin": EVIL})) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CORS_* config is read once, when CORSState is created (extension.py CORSState.__init__); when a "
-    "CORS(blueprint) was registered first, a later init_app ignores config set in between",
-)
 def test_config_is_read_at_init_app_even_after_a_cors_blueprint_was_registered() -> None:
     blueprint = Blueprint("bp", __name__)
     blueprint.add_url_rule("/bp", "bp", lambda: "bp")
@@ -630,13 +614,6 @@ def test_cors_app_called_after_register_blueprint_still_reaches_the_blueprint() 
     assert preflight(client, "/bp", origin=EVIL).status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=CORSConfigError,
-    reason="BUG: register_blueprint validates the blueprint's views before CORS(app) has given the origins "
-    "(CORSState.configure_blueprint -> _check_views): CORS(bp, allow_credentials=True) registered before "
-    "CORS(app, allow_origins=[...]) is refused as '*' with credentials, though the final configuration is valid",
-)
 def test_blueprint_credentials_may_rely_on_origins_from_a_later_cors_app() -> None:
     app = new_app()
     blueprint = Blueprint("bp", __name__)
@@ -648,12 +625,6 @@ def test_blueprint_credentials_may_rely_on_origins_from_a_later_cors_app() -> No
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: options merge one by one (CORSState.for_endpoint), so a decorator's allow_origin_regex is added to "
-    "the allow_origins it inherits instead of replacing them: under CORS(app, origins='*'), "
-    "@cross_origin(allow_origin_regex=...) leaves the view open to every origin",
-)
 def test_a_decorators_origin_regex_replaces_the_inherited_origins() -> None:
     app = Flask(__name__)
     CORS(app, origins="*")

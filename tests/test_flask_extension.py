@@ -352,11 +352,6 @@ def test_an_invalid_blueprint_policy_is_refused_by_register_blueprint_at_the_lat
         app.register_blueprint(blueprint)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CORS(blueprint, ...) only checks option names; values are validated when the blueprint's views "
-    "are resolved, so with routes declared after CORS(bp) the error surfaces at the first request",
-)
 def test_an_invalid_blueprint_policy_is_refused_at_cors_time() -> None:
     blueprint = Blueprint("api", __name__)
     with pytest.raises(CORSConfigError, match="max_age -5"):
@@ -457,13 +452,6 @@ def test_cross_origin_without_cors_app_decorates_the_very_first_actual_response_
     assert cors_headers(client.get("/plain", headers={"Origin": PARTNER})) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="BUG: decorator.py _answer_in_view calls install(current_app), so CORSState.app is the current_app "
-    "proxy; the next preflight, answered at the WSGI layer outside any app context, raises 'Working outside of "
-    "application context'",
-)
 @pytest.mark.parametrize("first", ["preflight", "actual"])
 def test_cross_origin_without_cors_app_answers_preflights_after_the_first_request(first: str) -> None:
     app, _ = decorated_only_app()
@@ -509,11 +497,6 @@ def test_cross_origin_preflights_skip_auth_hooks_and_slash_redirects_with_cors_a
     assert hook_calls == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: without CORS(app), @cross_origin installs the WSGI layer only when its view runs; a before_request "
-    "hook returning 401 stops every preflight (the first and all later ones) before the view",
-)
 def test_cross_origin_without_cors_app_preflight_skips_an_auth_hook() -> None:
     app, hook_calls = auth_hook_app(decorated_only=True)
     client = app.test_client()
@@ -524,11 +507,6 @@ def test_cross_origin_without_cors_app_preflight_skips_an_auth_hook() -> None:
     assert hook_calls == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: without CORS(app), a preflight to '/special' for the route '/special/' gets Flask's 308 redirect "
-    "(every time: the view never runs, so the WSGI layer is never installed)",
-)
 def test_cross_origin_without_cors_app_preflight_is_not_redirected() -> None:
     app = Flask(__name__)
 
@@ -546,7 +524,7 @@ def test_cross_origin_without_cors_app_preflight_is_not_redirected() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG: without CORS(app), the first request's 500 (the view raised inside _answer_in_view) carries no "
+    reason="LIMITATION: without CORS(app), the first request's 500 (the view raised inside _answer_in_view) carries no "
     "CORS headers; only later requests, through the WSGI layer installed meanwhile, do",
 )
 def test_cross_origin_without_cors_app_first_500_carries_cors_headers() -> None:
@@ -743,18 +721,7 @@ def test_preflight_for_a_method_the_route_does_not_accept_gets_the_policys_answe
     [
         "app",
         "resource",
-        *(
-            pytest.param(
-                kind,
-                marks=pytest.mark.xfail(
-                    strict=True,
-                    reason="BUG: CORSState._route gives up after two tries (for _ in range(2)): a 405 then a "
-                    "trailing-slash redirect needs three, so the route's policy is not found; the blueprint's "
-                    "preflight falls through to Flask (the auth hook's 401), the decorator's gets the app's (403)",
-                ),
-            )
-            for kind in ROUTED_KINDS
-        ),
+        *ROUTED_KINDS,
     ],
 )
 def test_preflight_for_an_unaccepted_method_on_a_path_missing_its_slash(kind: str) -> None:
@@ -833,14 +800,7 @@ def test_404_carries_cors_headers(kind: str) -> None:
     assert_cors_for_origin(response)
 
 
-ROUTED_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: FlaskCORSMiddleware's for_response only looks at request.url_rule, which Flask leaves None when "
-    "routing fails (405, trailing-slash 308); the route's blueprint/decorator policy is then not found",
-)
-
-
-@pytest.mark.parametrize("kind", ["app", "resource", *(pytest.param(k, marks=ROUTED_XFAIL) for k in ROUTED_KINDS)])
+@pytest.mark.parametrize("kind", ["app", "resource", *ROUTED_KINDS])
 def test_405_carries_cors_headers(kind: str) -> None:
     app, _, view_calls = guarded_app(kind)
     response = app.test_client().delete("/api/readonly", headers=AUTHORIZED)
@@ -849,7 +809,7 @@ def test_405_carries_cors_headers(kind: str) -> None:
     assert view_calls == []
 
 
-@pytest.mark.parametrize("kind", ["app", "resource", *(pytest.param(k, marks=ROUTED_XFAIL) for k in ROUTED_KINDS)])
+@pytest.mark.parametrize("kind", ["app", "resource", *ROUTED_KINDS])
 def test_trailing_slash_redirect_of_an_actual_request_carries_cors_headers(kind: str) -> None:
     # A browser follows a cross-origin redirect only if the redirect itself passes the CORS check.
     app, _, view_calls = guarded_app(kind)
@@ -1002,11 +962,6 @@ def test_blueprint_and_decorator_preflights_explain_themselves_in_debug_mode() -
         assert "request header 'x-other' is not allowed" in response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: CORS_DEBUG is applied only by CORS(app)/init_app (CORSState.configure_app); an app whose only "
-    "policies are CORS(blueprint) ignores CORS_DEBUG=False and explains refusals because app.debug is True",
-)
 def test_cors_debug_false_is_honoured_without_cors_app() -> None:
     blueprint = Blueprint("api", __name__)
     blueprint.add_url_rule("/items", "items", lambda: "items")

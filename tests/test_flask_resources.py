@@ -131,13 +131,6 @@ def test_resources_must_be_a_mapping() -> None:
         catch_all_app(r"/api/*")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=CORSConfigError,
-    reason="GAP: flask-cors aliases are translated for CORS()/init_app/config/@cross_origin keywords but not inside "
-    "resources entries (options.core_options is never applied to them): flask-cors's own README example "
-    "resources={'/api/*': {'origins': ...}} raises \"unknown option 'origins'\"",
-)
 @pytest.mark.parametrize("where", ["keyword", "config"])
 def test_flask_cors_aliases_inside_resources(where: str) -> None:
     resources = {"/api/*": {"origins": [ORIGIN], "supports_credentials": True, "methods": ["GET", "PUT"]}}

@@ -183,3 +183,19 @@ def test_nested_resources_are_refused() -> None:
     inner = CORSPolicy(resources={"/x": {}})
     with pytest.raises(CORSConfigError, match="cannot be nested"):
         CORSPolicy(resources={"/a/*": inner})
+
+
+def test_a_resource_with_its_own_origin_rule_does_not_inherit_the_top_level_origins() -> None:
+    # Origins are one unit: a regex in a resource replaces the top-level allow_origins="*".
+    test_app, _ = client(
+        allow_origins="*",
+        resources={"/api/*": {"allow_origin_regex": r"https://[a-z]+\.example\.com"}, "/open/*": {}},
+    )
+    api_stranger = test_app.get("/api/x", headers={"Origin": "https://stranger.example"})
+    assert "Access-Control-Allow-Origin" not in api_stranger.headers
+    api_member = test_app.get("/api/x", headers={"Origin": "https://app.example.com"})
+    assert api_member.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert (
+        test_app.get("/open/x", headers={"Origin": "https://stranger.example"}).headers["Access-Control-Allow-Origin"]
+        == "*"
+    )
