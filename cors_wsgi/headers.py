@@ -32,10 +32,10 @@ _REQUEST_HEADERS_VALUE = re.compile(r"[!#$%&'*+\-.^_`|~0-9a-z, \t]*")
 
 #: Longest ``Access-Control-Request-Headers`` value that is parsed at all; a longer one
 #: is refused without being looked at.  Browsers send the names they need, lowercased,
-#: sorted, unique and comma-separated: 4 KiB is far beyond any real request.
-MAX_REQUEST_HEADERS_LENGTH = 4096
+#: sorted, unique and comma-separated: 2 KiB is far beyond any real request.
+MAX_REQUEST_HEADERS_LENGTH = 2048
 #: Most comma-separated elements (names, and empty ones) one preflight may carry.
-MAX_REQUEST_HEADER_NAMES = 128
+MAX_REQUEST_HEADER_NAMES = 64
 
 #: Names a script can never set (Fetch "forbidden request-header"), lowercase.
 FORBIDDEN_REQUEST_HEADERS = frozenset(
