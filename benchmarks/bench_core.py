@@ -149,20 +149,28 @@ HOSTILE_HEADERS: dict[str, str] = {
     "2,000 names with spaces/tabs": ",".join(f" \tx-h{i}\t " for i in range(2000)),
     "1 MB value": ("x-a," * 262144)[:1_000_000],
 }
-_SPACED_NAMES = ",".join(f" \tx-h{i}\t " for i in range(4096))
-_NAMES_128 = ",".join(f"x-header-{i}" for i in range(128))
-_PAD = " \t" * 6
-#: 128 names of 7 characters, each padded with 12 spaces/tabs on both sides: 4,095
-#: characters, as much white space to strip as both of cors_wsgi's limits let through.
-_PADDED_128 = ",".join(f"{_PAD}x-h{i:04d}{_PAD}" for i in range(128))
-#: Extra, cors_wsgi only: values just inside its 4 KiB limit, so its parser really runs.
-#: Each maker gives variant ``k``; the scenarios rotate through ROTATING_REQUEST_HEADERS
-#: distinct variants, as an attacker would, so no memo of past decisions can help.
+LIMIT_CHARS = cors_wsgi.headers.MAX_REQUEST_HEADERS_LENGTH
+LIMIT_ELEMENTS = cors_wsgi.headers.MAX_REQUEST_HEADER_NAMES
+
+
+def _padded_names(k: int) -> str:
+    """LIMIT_ELEMENTS names padded with spaces/tabs to LIMIT_CHARS: the most white space to
+    strip that both of cors_wsgi's limits let through."""
+    names = [f"x{k:06d}", *(f"x-h{i:04d}" for i in range(1, LIMIT_ELEMENTS))]
+    pad = (LIMIT_CHARS - sum(map(len, names)) - (LIMIT_ELEMENTS - 1)) // (2 * LIMIT_ELEMENTS)
+    space = (" \t" * pad)[:pad]
+    return ",".join(f"{space}{name}{space}" for name in names)
+
+
+#: Extra, cors_wsgi only: values just inside its limits (read from cors_wsgi.headers), so
+#: its parser really runs.  Each maker gives variant ``k``; the scenarios rotate through
+#: ROTATING_REQUEST_HEADERS distinct variants, as an attacker would, so no memo helps.
 AT_LIMIT_HEADERS: dict[str, Callable[[int], str]] = {
-    "4 KiB of commas (at the limit)": lambda k: f"x{k}".ljust(4096, ","),
-    "4 KiB of names with spaces/tabs": lambda k: f"x-v{k},{_SPACED_NAMES}"[:4096],
-    "128 distinct names (at the name limit)": lambda k: f"x-v{k}-{_NAMES_128}",
-    "128 names padded to 4 KiB with spaces/tabs": lambda k: f"{_PAD}x{k:06d}{_PADDED_128[len(_PAD) + 7 :]}",
+    f"{LIMIT_ELEMENTS - 1} commas (at the element limit)": lambda k: f"x{k}" + "," * (LIMIT_ELEMENTS - 1),
+    f"{LIMIT_ELEMENTS} distinct names (at the element limit)": lambda k: ",".join(
+        [f"x-v{k}", *(f"x-header-{i}" for i in range(1, LIMIT_ELEMENTS))]
+    ),
+    f"{LIMIT_ELEMENTS} names padded to {LIMIT_CHARS:,} chars with spaces/tabs": _padded_names,
 }
 
 

@@ -86,8 +86,10 @@ def answer_preflight(
 
     Answers depend only on the immutable policy and these values, so they are
     memoized per policy (browsers repeat the same few preflights), except where an
-    ``allow_origin_func`` decides (it may change its mind), for oversized values, and
-    for refusals in ``debug`` form.  The memo is bounded; it is emptied when full.
+    ``allow_origin_func`` decides (it may change its mind), for refused origins (cheap
+    to refuse again, and a stream of made-up origins must not crowd out real answers),
+    for oversized values, and for refusals in ``debug`` form.  The memo is bounded; it
+    is emptied when full.
     """
     key = (origin, request_method, request_headers, request_private_network)
     memo = policy.preflight_memo
@@ -117,7 +119,7 @@ def _answer_preflight(
     request_private_network: str | None,
     debug: bool,
 ) -> tuple[PreflightAnswer, bool]:
-    """The answer, and whether it may be memoized (the origin was not judged by a function)."""
+    """The answer, and whether it may be memoized (the origin was allowed, not by a function)."""
     static = True
     if policy.any_origin:
         origin_headers = _ANY_ORIGIN
@@ -126,8 +128,8 @@ def _answer_preflight(
         if found is None:
             matched = policy.origin_matcher.match(origin)
             static = policy.origin_matcher.func is None
-            if matched is None:
-                return _refuse(policy, f"origin {origin!a} is not allowed", debug, ()), static
+            if matched is None:  # not memoized: cheap to refuse again
+                return _refuse(policy, f"origin {origin!a} is not allowed", debug, ()), False
             found = (("Access-Control-Allow-Origin", matched), *policy.credentials)
         origin_headers = found
     headers, refusal = _decide_preflight(policy, request_method, request_headers, request_private_network)

@@ -122,8 +122,8 @@ class CORSMiddleware:
         else:
             if "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
                 return respond_to_preflight(policy, environ, start_response, self.debug)
-            # Answers for exactly listed origins are precomputed; the engine decides the rest.
-            cors = policy.actual_by_origin.get(origin)
+            # Answers for '*' and for exactly listed origins are precomputed; the engine decides the rest.
+            cors = policy.actual_any if policy.any_origin else policy.actual_by_origin.get(origin)
             if cors is None:
                 cors = actual_response_headers(policy, origin)
         plain = cors.plain

@@ -331,3 +331,11 @@ class TestRepeatedPreflights:
             environ = dict(self.environ, HTTP_ACCESS_CONTROL_REQUEST_HEADERS=f"x-h{i}")
             middleware(environ, lambda status, headers, exc_info=None: None)
         assert len(middleware.policy.compiled.preflight_memo) <= 1024
+
+    def test_made_up_origins_are_refused_without_crowding_out_remembered_answers(self) -> None:
+        middleware = client(allow_origins=["https://tenant.example"])[0].app
+        middleware(dict(self.environ), lambda status, headers, exc_info=None: None)
+        for i in range(3000):
+            environ = dict(self.environ, HTTP_ORIGIN=f"https://attacker{i}.example")
+            middleware(environ, lambda status, headers, exc_info=None: None)
+        assert len(middleware.policy.compiled.preflight_memo) == 1
