@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Optional
 
-from .engine import actual_response_headers, answer_preflight
+from .engine import PreflightAnswer, actual_response_headers, answer_preflight
 from .errors import CORSConfigError
 from .headers import CORSResponseHeaders, add_cors_headers
 from .policy import CompiledPolicy, CORSPolicy
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from .policy import CORSOptions
 
-__all__ = ["CORSMiddleware", "is_preflight", "respond_to_preflight"]
+__all__ = ["CORSMiddleware", "is_preflight", "preflight_answer", "respond_to_preflight"]
 
 Headers = list[tuple[str, str]]
 ExcInfo = tuple[type[BaseException], BaseException, Optional["TracebackType"]]
@@ -34,6 +34,18 @@ def is_preflight(environ: dict[str, Any]) -> bool:
     )
 
 
+def preflight_answer(policy: CompiledPolicy, environ: dict[str, Any], debug: bool) -> PreflightAnswer:
+    """The engine's answer to the preflight in ``environ`` (:func:`is_preflight`) under ``policy``."""
+    return answer_preflight(
+        policy,
+        environ["HTTP_ORIGIN"],
+        environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
+        environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+        environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+        debug,
+    )
+
+
 def respond_to_preflight(
     policy: CompiledPolicy, environ: dict[str, Any], start_response: StartResponse, debug: bool
 ) -> list[bytes]:
@@ -42,14 +54,7 @@ def respond_to_preflight(
     For adapters (the Flask extension) that choose the policy themselves; ``environ``
     must be a preflight (:func:`is_preflight`).
     """
-    answer = answer_preflight(
-        policy,
-        environ["HTTP_ORIGIN"],
-        environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
-        environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-        environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-        debug,
-    )
+    answer = preflight_answer(policy, environ, debug)
     start_response(answer.status, list(answer.headers))
     return [answer.body] if answer.body else []
 

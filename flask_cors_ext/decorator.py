@@ -11,10 +11,9 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 from cors_wsgi import CORSConfigError
-from cors_wsgi.engine import PreflightAnswer, actual_response_headers, answer_preflight
+from cors_wsgi.engine import actual_response_headers
 from cors_wsgi.headers import add_cors_headers
-from cors_wsgi.middleware import is_preflight
-from cors_wsgi.policy import CompiledPolicy
+from cors_wsgi.middleware import is_preflight, preflight_answer
 
 from .extension import EXTENSION_KEY, HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, install
 from .options import check_alone, core_options
@@ -89,19 +88,8 @@ def _install_on_request(app: Flask, **_extra: Any) -> None:
     if is_preflight(environ):
         compiled = state.for_preflight(environ)
         if compiled is not None:
-            answer = _preflight_answer(compiled, environ, state.debug)
+            answer = preflight_answer(compiled, environ, state.debug)
             raise _PreflightAnswered(response=app.response_class(answer.body, answer.status, list(answer.headers)))
-
-
-def _preflight_answer(compiled: CompiledPolicy, environ: dict[str, Any], debug: bool) -> PreflightAnswer:
-    return answer_preflight(
-        compiled,
-        environ["HTTP_ORIGIN"],
-        environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
-        environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-        environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-        debug,
-    )
 
 
 def _install_before_first_request() -> None:
@@ -117,7 +105,7 @@ def _answer_in_view(view: Callable[..., Any], args: tuple[Any, ...], kwargs: dic
     if resolved is None or resolved.compiled is None:  # pragma: no cover - a decorated view always resolves
         return current_app.ensure_sync(view)(*args, **kwargs)
     if is_preflight(environ):  # pragma: no cover - answered by _install_on_request already
-        answer = _preflight_answer(resolved.compiled, environ, state.debug)
+        answer = preflight_answer(resolved.compiled, environ, state.debug)
         return current_app.response_class(answer.body, answer.status, list(answer.headers))
     if request.method == "OPTIONS":
         response = current_app.make_default_options_response()
