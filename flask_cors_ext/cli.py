@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from cors_wsgi import CORSPolicy
 
-if TYPE_CHECKING:
-    from .extension import CORSState
-
 __all__ = ["cors_command", "route_table"]
 
+#: ``flask cors``: added to ``app.cli`` by ``CORS(app)``, and to every application through the
+#: ``flask.commands`` entry point of this package.
 cors_command = AppGroup("cors", help="Inspect the CORS policies of this application.")
 
 COLUMNS = ("Rule", "Endpoint", "Origins", "Methods", "Headers", "Credentials", "Max-Age", "Source")
@@ -37,7 +34,11 @@ def _describe(policy: CORSPolicy) -> tuple[str, str, str, str, str]:
 
 def route_table() -> list[tuple[str, ...]]:
     """One row per URL rule of the current application (see :data:`COLUMNS`)."""
-    state: CORSState | None = current_app.extensions.get("cors")
+    from .extension import EXTENSION_KEY, CORSState  # noqa: PLC0415 - the extension imports this module
+
+    state: CORSState | None = current_app.extensions.get(EXTENSION_KEY)
+    if state is None and any(hasattr(view, "cors_options") for view in current_app.view_functions.values()):
+        state = CORSState(current_app)  # @cross_origin views only: describe them without installing
     rows: list[tuple[str, ...]] = []
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         endpoint = str(rule.endpoint)

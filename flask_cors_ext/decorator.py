@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request, request_started
+from flask import Flask, Response, after_this_request, request, request_started
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
@@ -31,36 +30,23 @@ def cross_origin(**options: Any) -> Callable[[F], F]:
         def special(): ...
 
     The options (core names or flask-cors spellings) override the application's and
-    the blueprint's for this view.  They are checked now, at decoration time.
+    the blueprint's for this view.  They are checked now, at decoration time.  The view
+    itself is left as it is: the options are attached to it.
 
     Preflights to the view are answered at the WSGI layer by the extension, so
     ``before_request`` hooks cannot break them.  Without ``CORS(app)``, the extension
-    installs itself during the application's first request (answering that request's
-    preflight before the hooks too); only an error response to that very first request
-    can miss its CORS headers.  ``CORS(app, resources={})`` (no application-wide
-    policy) installs it from the start.
+    installs itself during the application's first request, and serves that request
+    from Flask's ``request_started`` signal, which comes before the hooks.
     """
     normalized = core_options(options, "@cross_origin")
     if "resources" in normalized or "debug" in normalized:
         raise CORSConfigError(["@cross_origin: 'resources' and 'debug' apply to the whole application; use CORS(app)"])
     check_alone(normalized, "@cross_origin")
-    _install_before_first_request()
+    request_started.connect(_serve_unwrapped_request)  # blinker connects a receiver only once
 
     def decorate(view: F) -> F:
-        @functools.wraps(view)
-        def view_with_cors(*args: Any, **kwargs: Any) -> Any:
-            if request.environ.get(HANDLED_KEY):
-                if request.method == "OPTIONS":
-                    return current_app.make_default_options_response()
-                return current_app.ensure_sync(view)(*args, **kwargs)
-            return _answer_in_view(view, args, kwargs)
-
-        setattr(view_with_cors, VIEW_OPTIONS_ATTRIBUTE, normalized)
-        # Route OPTIONS to this view, so that it can answer its own preflight on the first
-        # request of an application without CORS(app), before the extension is installed.
-        view_with_cors.provide_automatic_options = False  # type: ignore[attr-defined]
-        view_with_cors.required_methods = {"OPTIONS"}  # type: ignore[attr-defined]
-        return view_with_cors  # type: ignore[return-value]
+        setattr(view, VIEW_OPTIONS_ATTRIBUTE, normalized)
+        return view
 
     return decorate
 
@@ -69,13 +55,15 @@ class _PreflightAnswered(HTTPException):
     """Carries a preflight answer out of ``request_started``, past ``before_request`` hooks."""
 
 
-def _install_on_request(app: Flask, **_extra: Any) -> None:
-    """``request_started`` receiver for applications with ``@cross_origin`` views but no ``CORS(app)``.
+def _serve_unwrapped_request(app: Flask, **_extra: Any) -> None:
+    """``request_started`` receiver, for a request the extension's WSGI layer did not see.
 
-    It installs the extension (so the WSGI layer handles every later request) and
-    answers a preflight of this very request: Flask sends ``request_started`` after
-    routing but before ``before_request`` hooks, and an ``HTTPException`` carrying a
-    response is returned as that response.
+    That is the first request of an application with ``@cross_origin`` views and no
+    ``CORS(app)``: the extension is installed now (for every later request), and this
+    one is served from here.  Flask sends ``request_started`` after routing and before
+    ``before_request`` hooks: a preflight is answered by raising an ``HTTPException``
+    carrying the answer, and any other response, error responses included, gets its
+    CORS headers from an ``after_this_request`` callback.
     """
     environ = request.environ
     if environ.get(HANDLED_KEY):
@@ -90,27 +78,13 @@ def _install_on_request(app: Flask, **_extra: Any) -> None:
         if compiled is not None:
             answer = preflight_answer(compiled, environ, state.debug)
             raise _PreflightAnswered(response=app.response_class(answer.body, answer.status, list(answer.headers)))
+        return
+    path = environ.get("PATH_INFO", "")
 
-
-def _install_before_first_request() -> None:
-    request_started.connect(_install_on_request)  # idempotent: blinker connects a receiver once
-
-
-def _answer_in_view(view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """Serve the first request of an application without ``CORS(app)``: the WSGI layer was
-    installed during it (by :func:`_install_on_request`) and handles the next ones."""
-    state = install(current_app._get_current_object())  # type: ignore[attr-defined]
-    resolved = state.for_view(request.endpoint or "", request.path)
-    environ = request.environ
-    if resolved is None or resolved.compiled is None:  # pragma: no cover - a decorated view always resolves
-        return current_app.ensure_sync(view)(*args, **kwargs)
-    if is_preflight(environ):  # pragma: no cover - answered by _install_on_request already
-        answer = preflight_answer(resolved.compiled, environ, state.debug)
-        return current_app.response_class(answer.body, answer.status, list(answer.headers))
-    if request.method == "OPTIONS":
-        response = current_app.make_default_options_response()
-    else:
-        response = current_app.make_response(current_app.ensure_sync(view)(*args, **kwargs))
-    cors = actual_response_headers(resolved.compiled, environ.get("HTTP_ORIGIN"))
-    response.headers = Headers(add_cors_headers(response.headers.to_wsgi_list(), cors))
-    return response
+    @after_this_request
+    def add_cors_headers_to(response: Response) -> Response:
+        compiled = state.for_response(environ, path)
+        if compiled is not None:
+            cors = actual_response_headers(compiled, environ.get("HTTP_ORIGIN"))
+            response.headers = Headers(add_cors_headers(response.headers.to_wsgi_list(), cors))
+        return response

@@ -522,11 +522,6 @@ def test_cross_origin_without_cors_app_preflight_is_not_redirected() -> None:
         assert answer.headers["Access-Control-Allow-Origin"] == PARTNER
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LIMITATION: without CORS(app), the first request's 500 (the view raised inside _answer_in_view) carries no "
-    "CORS headers; only later requests, through the WSGI layer installed meanwhile, do",
-)
 def test_cross_origin_without_cors_app_first_500_carries_cors_headers() -> None:
     app = Flask(__name__)
 
