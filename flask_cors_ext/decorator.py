@@ -10,8 +10,6 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 from cors_wsgi import CORSConfigError
-from cors_wsgi.engine import actual_response_headers
-from cors_wsgi.headers import add_cors_headers
 from cors_wsgi.middleware import is_preflight, preflight_answer
 
 from .extension import EXTENSION_KEY, HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, install
@@ -83,8 +81,5 @@ def _serve_unwrapped_request(app: Flask, **_extra: Any) -> None:
 
     @after_this_request
     def add_cors_headers_to(response: Response) -> Response:
-        compiled = state.for_response(environ, path)
-        if compiled is not None:
-            cors = actual_response_headers(compiled, environ.get("HTTP_ORIGIN"))
-            response.headers = Headers(add_cors_headers(response.headers.to_wsgi_list(), cors))
+        response.headers = Headers(state.with_cors_headers(environ, path, response.headers.to_wsgi_list()))
         return response

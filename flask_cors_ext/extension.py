@@ -227,6 +227,13 @@ class CORSState:
                 return resolved.compiled
         return self.for_path(path)
 
+    def with_cors_headers(self, environ: dict[str, Any], path: str, headers: Headers) -> Headers:
+        """``headers`` of a response Flask produced, with the CORS answer of its policy folded in."""
+        compiled = self.for_response(environ, path)
+        if compiled is None:
+            return headers
+        return add_cors_headers(headers, actual_response_headers(compiled, environ.get("HTTP_ORIGIN")))
+
     def for_preflight(self, environ: dict[str, Any]) -> CompiledPolicy | None:
         """The policy for a preflight, routed here the way Flask would route the actual request."""
         path = environ.get("PATH_INFO", "")
@@ -284,13 +291,8 @@ class FlaskCORSMiddleware:
             return self.wsgi_app(environ, start_response)
         path = environ.get("PATH_INFO", "")
 
-        def start_response_with_cors(
-            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
-        ) -> Any:
-            compiled = state.for_response(environ, path)
-            if compiled is not None:
-                headers = add_cors_headers(headers, actual_response_headers(compiled, environ.get("HTTP_ORIGIN")))
-            return start_response(status, headers, exc_info)
+        def start_response_with_cors(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Any:
+            return start_response(status, state.with_cors_headers(environ, path, headers), exc_info)
 
         return self.wsgi_app(environ, start_response_with_cors)
 
