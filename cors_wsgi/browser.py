@@ -1,0 +1,358 @@
+"""The browser's side of the CORS protocol: Fetch's CORS check and preflight check, as pure functions.
+
+Given a request description and the answers a server gave (status and headers, as
+``(name, value)`` pairs, a name possibly repeated), :func:`judge` returns the
+:class:`Verdict` a browser would reach: allowed, or blocked at a step with the reason
+phrased like Chromium's console and a one-line hint on the server-side fix.
+
+The rules (cors-facts §2, the Fetch standard's "CORS check" and "CORS-preflight fetch"):
+
+* exactly one ``Access-Control-Allow-Origin`` value, equal byte for byte to the
+  request's origin, or ``*`` when the request is not credentialed;
+* with credentials, ``Access-Control-Allow-Credentials`` exactly ``true``;
+* a preflight answer has a 2xx status and is never a redirect;
+* the method is safelisted (GET, HEAD, POST), listed in ``Access-Control-Allow-Methods``
+  (case-sensitively), or ``*`` is listed and the request is not credentialed;
+* each non-safelisted request header name is listed in ``Access-Control-Allow-Headers``
+  (case-insensitively), or ``*`` is listed and the request is not credentialed.  The
+  standard says ``*`` never covers ``Authorization``; Chromium still lets it, and so
+  does this module (a :attr:`Verdict.notes` entry says so).
+
+Standard library only; no network (the ``check`` command does the sending).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "CORSRequest",
+    "Response",
+    "Verdict",
+    "check_actual",
+    "check_preflight",
+    "judge",
+    "needs_preflight",
+    "normalize_method",
+    "preflight_request_headers",
+    "readable_response_headers",
+    "unsafe_header_names",
+]
+
+Header = tuple[str, str]
+
+SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
+#: Methods a browser uppercases whatever case the script used.
+_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+_SIMPLE_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+_UNSAFE_BYTES = re.compile(r'[\x00-\x08\x0a-\x1f"():<>?@\[\\\]{}\x7f]')
+_LANGUAGE_VALUE = re.compile(r"[0-9A-Za-z *,\-.;=]*")
+_SIMPLE_RANGE = re.compile(r"bytes=[0-9]+-[0-9]*")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_ORIGIN_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#]+/?")
+_SAFELISTED_RESPONSE_HEADERS = (
+    "cache-control",
+    "content-language",
+    "content-length",
+    "content-type",
+    "expires",
+    "last-modified",
+    "pragma",
+)
+
+_PREFLIGHT_PREFIX = "Response to preflight request doesn't pass access control check: "
+_OPAQUE_TAIL = (
+    "opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled."
+)
+_OPAQUE = f"If an {_OPAQUE_TAIL}"
+
+
+@dataclass(frozen=True)
+class CORSRequest:
+    """What the page asks for: its origin, the method, the headers the script sets, credentials mode.
+
+    ``method`` is taken as the script wrote it (see :func:`normalize_method`);
+    ``credentials`` means ``credentials: "include"`` (or XHR ``withCredentials``).
+    """
+
+    origin: str
+    method: str = "GET"
+    headers: tuple[Header, ...] = ()
+    credentials: bool = False
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Response:
+    """One answer: the status code and the headers as sent (repeated names kept)."""
+
+    status: int
+    headers: tuple[Header, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The browser's judgement.
+
+    ``step`` is ``"preflight"`` or ``"actual"`` when blocked (``None`` when allowed);
+    ``reason`` is the console text after "has been blocked by CORS policy: ";
+    ``hint`` a one-line server-side fix; ``notes`` things that passed in Chromium but
+    may not elsewhere.
+    """
+
+    allowed: bool
+    step: str | None = None
+    reason: str | None = None
+    hint: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "allowed": self.allowed,
+            "step": self.step,
+            "reason": self.reason,
+            "hint": self.hint,
+            "notes": list(self.notes),
+        }
+
+
+def normalize_method(method: str) -> str:
+    """The method as the browser sends it: DELETE, GET, HEAD, OPTIONS, POST, PUT uppercased, others as written."""
+    upper = method.upper()
+    return upper if upper in _NORMALIZED_METHODS else method
+
+
+def _header_is_safelisted(name: str, value: str) -> bool:
+    name = name.lower()
+    if len(value) > 128:
+        return False
+    if name == "accept":
+        return _UNSAFE_BYTES.search(value) is None
+    if name in ("accept-language", "content-language"):
+        return _LANGUAGE_VALUE.fullmatch(value) is not None
+    if name == "content-type":
+        if _UNSAFE_BYTES.search(value) is not None:
+            return False
+        return value.split(";", 1)[0].strip(" \t").lower() in _SIMPLE_CONTENT_TYPES
+    if name == "range":
+        return _SIMPLE_RANGE.fullmatch(value.strip(" \t")) is not None
+    return False
+
+
+def unsafe_header_names(headers: Iterable[Header]) -> list[str]:
+    """The CORS-unsafe request-header names: lowercased, sorted, unique (what the preflight announces)."""
+    given = list(headers)
+    names = {name.lower() for name, value in given if not _header_is_safelisted(name, value)}
+    if sum(len(name) + len(value) for name, value in given if name.lower() not in names) > 1024:
+        names.update(name.lower() for name, _ in given)  # safelisted values too long altogether
+    return sorted(names)
+
+
+def needs_preflight(method: str, headers: Iterable[Header] = ()) -> bool:
+    """Whether a ``fetch()`` with this method and these ``(name, value)`` headers is preflighted (mode ``cors``)."""
+    return normalize_method(method) not in SAFELISTED_METHODS or bool(unsafe_header_names(headers))
+
+
+def preflight_request_headers(request: CORSRequest) -> list[Header]:
+    """The CORS headers of the preflight a browser sends for ``request``."""
+    headers: list[Header] = [
+        ("Origin", request.origin),
+        ("Access-Control-Request-Method", normalize_method(request.method)),
+    ]
+    names = unsafe_header_names(request.headers)
+    if names:
+        headers.append(("Access-Control-Request-Headers", ",".join(names)))
+    return headers
+
+
+def _values(headers: Sequence[Header], name: str) -> str | None:
+    """All values of ``name`` (any case) joined by ``", "``, as the browser's network stack sees them."""
+    found = [value.strip(" \t") for key, value in headers if key.lower() == name]
+    return ", ".join(found) if found else None
+
+
+def _split(value: str | None) -> list[str] | None:
+    """A comma list of tokens, or ``None`` when it does not parse."""
+    if value is None:
+        return []
+    items = [item.strip(" \t") for item in value.split(",")]
+    items = [item for item in items if item]
+    if not all(_TOKEN.fullmatch(item) for item in items):
+        return None
+    return items
+
+
+def _blocked(step: str, reason: str, hint: str) -> Verdict:
+    return Verdict(False, step, reason, hint)
+
+
+def _cors_check(request: CORSRequest, response: Response, step: str) -> Verdict | None:
+    """Fetch's CORS check; ``None`` when it passes."""
+    preflight = step == "preflight"
+    prefix = _PREFLIGHT_PREFIX if preflight else ""
+    fix_suffix = "" if preflight else f" Have the server send the header with a valid value, or, if an {_OPAQUE_TAIL}"
+    where = "the preflight (OPTIONS) answer" if preflight else "the response"
+    origin = request.origin
+    value = _values(response.headers, "access-control-allow-origin")
+    if value is None:
+        suffix = "" if preflight else f" {_OPAQUE}"
+        return _blocked(
+            step,
+            f"{prefix}No 'Access-Control-Allow-Origin' header is present on the requested resource.{suffix}",
+            f"allow the origin {origin} on the server and make sure {where} goes through the CORS middleware "
+            "(also error pages, redirects and auth hooks)",
+        )
+    if "," in value:
+        return _blocked(
+            step,
+            f"{prefix}The 'Access-Control-Allow-Origin' header contains multiple values '{value}', "
+            f"but only one is allowed.{fix_suffix}",
+            "send Access-Control-Allow-Origin once: only one layer (app, middleware or proxy) may add CORS headers",
+        )
+    if value == "*":
+        if request.credentials:
+            return _blocked(
+                step,
+                f"{prefix}The value of the 'Access-Control-Allow-Origin' header in the response must not be the "
+                "wildcard '*' when the request's credentials mode is 'include'.",
+                f"list the origin {origin} explicitly (not '*') and allow credentials "
+                "(cors_wsgi: allow_origins=[...], allow_credentials=True)",
+            )
+        return None
+    if value != origin:
+        if value != "null" and _ORIGIN_LIKE.fullmatch(value) is None:
+            reason = f"The 'Access-Control-Allow-Origin' header contains the invalid value '{value}'."
+        else:
+            reason = (
+                f"The 'Access-Control-Allow-Origin' header has a value '{value}' "
+                "that is not equal to the supplied origin."
+            )
+        return _blocked(
+            step,
+            f"{prefix}{reason}{fix_suffix}",
+            f"send the request's origin back exactly, byte for byte: '{origin}' "
+            "(lowercase scheme and host, no default port, no trailing slash)",
+        )
+    if request.credentials:
+        credentials = _values(response.headers, "access-control-allow-credentials")
+        if credentials != "true":
+            return _blocked(
+                step,
+                f"{prefix}The value of the 'Access-Control-Allow-Credentials' header in the response is "
+                f"'{credentials or ''}' which must be 'true' when the request's credentials mode is 'include'.",
+                "send 'Access-Control-Allow-Credentials: true' (exactly, lowercase) "
+                "(cors_wsgi: allow_credentials=True)",
+            )
+    return None
+
+
+def check_preflight(request: CORSRequest, response: Response) -> Verdict:
+    """Judge the answer to the preflight of ``request`` (CORS check, ok status, method, headers)."""
+    step = "preflight"
+    if 300 <= response.status < 400 and _values(response.headers, "location") is not None:
+        return _blocked(
+            step,
+            f"{_PREFLIGHT_PREFIX}Redirect is not allowed for a preflight request.",
+            "answer the preflight at this URL itself (no redirect, e.g. no trailing-slash redirect); "
+            "point the page at the final URL",
+        )
+    failed = _cors_check(request, response, step)
+    if failed is not None:
+        return failed
+    if not 200 <= response.status < 300:
+        return _blocked(
+            step,
+            f"{_PREFLIGHT_PREFIX}It does not have HTTP ok status.",
+            f"answer OPTIONS preflights with 2xx (got {response.status}): let the CORS middleware answer them "
+            "before auth hooks, routing (404/405) and redirects",
+        )
+    notes: list[str] = []
+    method = normalize_method(request.method)
+    methods = _split(_values(response.headers, "access-control-allow-methods"))
+    if methods is None:
+        return _blocked(
+            step,
+            "Cannot parse Access-Control-Allow-Methods response header field in preflight response.",
+            "send Access-Control-Allow-Methods as a comma-separated list of method names",
+        )
+    if not (method in SAFELISTED_METHODS or method in methods or ("*" in methods and not request.credentials)):
+        hint = f"add {method} to the allowed methods (cors_wsgi: allow_methods=[...])"
+        if method.upper() in methods:
+            hint += (
+                f"; methods compare case-sensitively: the page sends {method!r}, the server lists {method.upper()!r}"
+            )
+        elif "*" in methods:
+            hint += "; '*' does not cover credentialed requests, list the method explicitly"
+        return _blocked(
+            step, f"Method {method} is not allowed by Access-Control-Allow-Methods in preflight response.", hint
+        )
+    allowed_headers = _split(_values(response.headers, "access-control-allow-headers"))
+    if allowed_headers is None:
+        return _blocked(
+            step,
+            "Cannot parse Access-Control-Allow-Headers response header field in preflight response.",
+            "send Access-Control-Allow-Headers as a comma-separated list of header names",
+        )
+    listed = {name.lower() for name in allowed_headers}
+    wildcard = "*" in listed and not request.credentials
+    for name in unsafe_header_names(request.headers):
+        if name in listed:
+            continue
+        if wildcard:
+            if name == "authorization":
+                notes.append(
+                    "Access-Control-Allow-Headers '*' covers Authorization in Chromium only; the Fetch standard "
+                    "(and other browsers) require listing Authorization explicitly"
+                )
+            continue
+        hint = f"add {name} to the allowed headers (cors_wsgi: allow_headers=[...])"
+        if "*" in listed:
+            hint += "; '*' does not cover credentialed requests, list the header explicitly"
+        return _blocked(
+            step,
+            f"Request header field {name} is not allowed by Access-Control-Allow-Headers in preflight response.",
+            hint,
+        )
+    return Verdict(True, notes=tuple(notes))
+
+
+def check_actual(request: CORSRequest, response: Response) -> Verdict:
+    """Judge the answer to the actual request (the CORS check; any status is readable)."""
+    failed = _cors_check(request, response, "actual")
+    return failed if failed is not None else Verdict(True)
+
+
+def readable_response_headers(request: CORSRequest, response: Response) -> list[str]:
+    """The (lowercased) response header names a script may read after an allowed request."""
+    present = {name.lower() for name, _ in response.headers}
+    exposed = {name.lower() for name in (_split(_values(response.headers, "access-control-expose-headers")) or [])}
+    if "*" in exposed and not request.credentials:
+        exposed |= present
+    readable = (set(_SAFELISTED_RESPONSE_HEADERS) | exposed) & present
+    readable -= {"set-cookie", "set-cookie2"}
+    return sorted(readable)
+
+
+def judge(request: CORSRequest, preflight: Response | None, actual: Response | None) -> Verdict:
+    """The verdict on a whole exchange.
+
+    ``preflight`` is required exactly when :func:`needs_preflight`; ``actual`` may be
+    ``None`` only when the preflight failed (the browser never sends the request then).
+    """
+    if needs_preflight(request.method, request.headers):
+        if preflight is None:
+            raise ValueError("this request is preflighted: give the preflight's answer")
+        verdict = check_preflight(request, preflight)
+        if not verdict.allowed:
+            return verdict
+        notes = verdict.notes
+    else:
+        notes = ()
+    if actual is None:
+        raise ValueError("give the actual response's answer")
+    final = check_actual(request, actual)
+    if final.allowed and notes:
+        return Verdict(True, notes=notes)
+    return final
