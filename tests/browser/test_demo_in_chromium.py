@@ -115,3 +115,56 @@ def test_refused_preflights_stop_the_request_and_debug_mode_names_the_culprit(
     assert verdict.startswith("blocked by the browser: TypeError: Failed to fetch")
     assert any(line.endswith(f"has been blocked by CORS policy: {console_reason}") for line in console), console
     assert request_line not in log.seen[before:]  # the actual request was never sent
+
+
+@pytest.mark.parametrize(
+    ("button", "path", "check_args"),
+    [
+        ("simple", "/items", []),
+        ("json", "/items", ["--method", "POST", "--header", "Content-Type:application/json"]),
+        ("put", "/items/1", ["--method", "PUT", "--credentials", "--header", "X-Token:secret"]),
+        ("refused-header", "/items", ["--header", "X-Unlisted:1"]),
+        ("refused-method", "/items/1", ["--method", "DELETE"]),
+    ],
+)
+def test_the_check_command_agrees_with_chromium(
+    browser: Any, servers: tuple[str, RequestLog], button: str, path: str, check_args: list[str]
+) -> None:
+    import json
+    import re
+    import subprocess
+    import urllib.request
+
+    page_url, _ = servers
+    with urllib.request.urlopen(page_url) as answer:  # the page names the API's origin
+        found = re.search(r'const API = "([^"]+)"', answer.read().decode())
+    assert found is not None
+    verdict, console = click(browser, page_url, button)
+    chromium_allowed = verdict.startswith("allowed: ")
+    marker = "has been blocked by CORS policy: "
+    chromium_reasons = [line.split(marker, 1)[1] for line in console if marker in line]
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cors_wsgi",
+            "check",
+            found.group(1) + path,
+            "--origin",
+            page_url,
+            *check_args,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    checked = json.loads(result.stdout)["verdict"]
+    assert result.returncode == (0 if chromium_allowed else 1), result.stderr
+    assert checked["allowed"] is chromium_allowed
+    if chromium_allowed:
+        assert chromium_reasons == []
+    else:
+        assert chromium_reasons == [checked["reason"]]
