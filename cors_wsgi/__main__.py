@@ -157,7 +157,8 @@ def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
             if not verdict.allowed:
                 return _report(request, preflighted, steps, verdict, None), verdict
             notes = verdict.notes
-        sent = [("Origin", request.origin), ("Accept", "*/*"), *request.headers]
+        accept = [] if any(name.lower() == "accept" for name, _ in request.headers) else [("Accept", "*/*")]
+        sent = [("Origin", request.origin), *accept, *request.headers]
         answer = _send(args.url, request.method, sent)
     except (OSError, http.client.HTTPException, ssl.SSLError) as error:
         raise NetworkError(f"cannot reach {args.url}: {_describe(error)}") from None
