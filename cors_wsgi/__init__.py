@@ -14,6 +14,7 @@ Map of the package (where to look for what):
 ``resources``   per-path patterns and their "most specific wins" order
 ``engine``      the decision: preflight answer, or headers for the application's answer
 ``middleware``  the WSGI adapter
+``browser``     the browser's side of the protocol (used by ``python -m cors_wsgi check``)
 ``errors``      :class:`CORSConfigError`
 """
 
