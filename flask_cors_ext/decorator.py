@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -49,6 +50,10 @@ def cross_origin(**options: Any) -> Callable[[F], F]:
     return decorate
 
 
+#: Applications seen by the receiver below with no ``@cross_origin`` view: their number of views.
+_views_without_policies: weakref.WeakKeyDictionary[Flask, int] = weakref.WeakKeyDictionary()
+
+
 class _PreflightAnswered(HTTPException):
     """Carries a preflight answer out of ``request_started``, past ``before_request`` hooks."""
 
@@ -68,7 +73,11 @@ def _serve_unwrapped_request(app: Flask, **_extra: Any) -> None:
         return
     state = app.extensions.get(EXTENSION_KEY)
     if state is None:
-        if not any(hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in app.view_functions.values()):
+        views = app.view_functions
+        if _views_without_policies.get(app) == len(views):
+            return  # an application that does not use the extension: looked at already
+        if not any(hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in views.values()):
+            _views_without_policies[app] = len(views)
             return
         state = install(app)
     if is_preflight(environ):
