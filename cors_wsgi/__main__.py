@@ -19,7 +19,10 @@ import ssl
 import sys
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
+
+if sys.version_info >= (3, 11):
+    import tomllib
 
 from .browser import (
     CORSRequest,
@@ -101,7 +104,50 @@ def _request(args: argparse.Namespace) -> CORSRequest:
 # -- check ------------------------------------------------------------------------------
 
 
-def _connection(url: str) -> tuple[http.client.HTTPConnection, str]:
+#: How many redirects a browser follows before failing the fetch (Fetch: "more than 20").
+MAX_REDIRECTS = 20
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Request-body headers a browser drops when a redirect turns the request into a GET.
+_BODY_HEADERS = frozenset({"content-encoding", "content-language", "content-location", "content-type"})
+_CONNECT_TO = re.compile(r"(\[[^\]]*\]|[^:\[\]]*):(\d*):(\[[^\]]*\]|[^:\[\]]*):(\d*)")
+
+#: ``(host, port)`` -> ``(host, port)``: where ``--connect-to`` sends a request; "" and 0 match any.
+ConnectTo = dict[tuple[str, int], tuple[str, int]]
+
+
+def _connect_to(values: Sequence[str]) -> ConnectTo:
+    """Parse ``--connect-to HOST:PORT:CONNECT_HOST:CONNECT_PORT`` values (curl's syntax)."""
+    rules: ConnectTo = {}
+    for value in values:
+        found = _CONNECT_TO.fullmatch(value)
+        if found is None or not (found[3] or found[4]):
+            raise UsageError(
+                f"bad --connect-to {value!r}: expected HOST:PORT:CONNECT_HOST:CONNECT_PORT "
+                "(e.g. api.example.com:443:127.0.0.1:8443; an empty HOST or PORT matches any)"
+            )
+        host, port, to_host, to_port = (
+            part.strip("[]") if i % 2 == 0 else part for i, part in enumerate(found.groups())
+        )
+        rules[(host.lower(), int(port or 0))] = (to_host, int(to_port or 0))
+    return rules
+
+
+def _url_origin(url: str) -> str | None:
+    """The serialized origin of an http(s) URL, or ``None`` for any other URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + ("" if port in (None, default) else f":{port}")
+
+
+def _connection(url: str, connect_to: ConnectTo) -> tuple[http.client.HTTPConnection, str, str]:
+    """A connection for ``url`` (honouring ``--connect-to``), the request target, and the Host header."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"bad URL {url!r}: expected http://host[:port]/path or https://...")
@@ -109,16 +155,45 @@ def _connection(url: str) -> tuple[http.client.HTTPConnection, str]:
         port = parts.port
     except ValueError as error:
         raise UsageError(f"bad URL {url!r}: {error}") from None
+    https = parts.scheme == "https"
+    host = parts.hostname
+    effective_port = port or (443 if https else 80)
+    host_header = parts.netloc.rpartition("@")[2]
+    for key in ((host, effective_port), (host, 0), ("", effective_port), ("", 0)):
+        if key in connect_to:
+            to_host, to_port = connect_to[key]
+            host, effective_port = to_host or host, to_port or effective_port
+            break
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    if parts.scheme == "https":
-        return http.client.HTTPSConnection(parts.hostname, port, timeout=TIMEOUT), path
-    return http.client.HTTPConnection(parts.hostname, port, timeout=TIMEOUT), path
+    if https:
+        context = ssl.create_default_context()
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            host, effective_port, timeout=TIMEOUT, context=context
+        )
+        if host != parts.hostname:  # verify the certificate against the URL's host, not the address used
+            connection = _SNIConnection(host, effective_port, parts.hostname, context)
+        return connection, path, host_header
+    return http.client.HTTPConnection(host, effective_port, timeout=TIMEOUT), path, host_header
 
 
-def _send(url: str, method: str, headers: list[Header]) -> Response:
-    connection, path = _connection(url)
+class _SNIConnection(http.client.HTTPSConnection):
+    """An HTTPS connection to one address that presents and verifies another host name (``--connect-to``)."""
+
+    def __init__(self, host: str, port: int, server_hostname: str, context: ssl.SSLContext) -> None:
+        super().__init__(host, port, timeout=TIMEOUT, context=context)
+        self._server_hostname = server_hostname
+        self._ssl_context = context
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._ssl_context.wrap_socket(self.sock, server_hostname=self._server_hostname)
+
+
+def _send(url: str, method: str, headers: list[Header], connect_to: ConnectTo) -> Response:
+    connection, path, host_header = _connection(url, connect_to)
     try:
-        connection.putrequest(method, path, skip_accept_encoding=True)
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", host_header)
         for name, value in headers:
             connection.putheader(name, value)
         if method in ("POST", "PUT", "PATCH"):
@@ -141,33 +216,85 @@ def _step(name: str, method: str, url: str, sent: list[Header], response: Respon
     }
 
 
+def _redirect(request: CORSRequest, response: Response, url: str, hops: int) -> tuple[CORSRequest, str] | Verdict:
+    """Where a browser goes after the redirect ``response`` to ``request``, or why the fetch fails (Fetch's
+    HTTP-redirect fetch): the next request (method, headers, origin) and URL."""
+    location = next(value for name, value in response.headers if name.lower() == "location")
+    target = urljoin(url, location.strip())
+    if hops >= MAX_REDIRECTS:
+        return Verdict(
+            False, "actual", f"net::ERR_TOO_MANY_REDIRECTS (more than {MAX_REDIRECTS} redirects)", "break the loop"
+        )
+    if _url_origin(target) is None:
+        return Verdict(
+            False,
+            "actual",
+            f"Redirect location '{target}' has a disallowed scheme for cross-origin requests.",
+            "redirect only to http: or https: URLs",
+        )
+    if urlsplit(target).username is not None or urlsplit(target).password is not None:
+        return Verdict(
+            False,
+            "actual",
+            f"Redirect location '{target}' contains a username and password, "
+            "which is disallowed for cross-origin requests.",
+            "remove the user name and password from the Location",
+        )
+    method, headers = request.method, request.headers
+    if (response.status == 303 and method not in ("GET", "HEAD")) or (
+        response.status in (301, 302) and method == "POST"
+    ):
+        method = "GET"
+        headers = tuple(h for h in headers if h[0].lower() not in _BODY_HEADERS)
+    origin = request.origin
+    if _url_origin(target) != _url_origin(url) and origin != _url_origin(url):
+        origin = "null"  # the tainted origin: the browser sends "Origin: null" from now on
+    return CORSRequest(origin, method, headers, request.credentials, target), target
+
+
 def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
     request = _request(args)
-    _connection(args.url)  # validate the URL before any sending
+    connect_to = _connect_to(args.connect_to)
+    _connection(args.url, connect_to)  # validate the URL before any sending
     steps: list[dict[str, Any]] = []
     preflighted = needs_preflight(request.method, request.headers)
+    if _url_origin(args.url) == request.origin:
+        note = "same-origin request: the browser applies no CORS checks (nothing was sent)"
+        return _report(request, False, steps, Verdict(True, notes=(note,)), None), Verdict(True, notes=(note,))
+    url, hop = args.url, request
     notes: tuple[str, ...] = ()
     try:
-        if preflighted:
-            sent = [*preflight_request_headers(request), ("Accept", "*/*")]
-            answer = _send(args.url, "OPTIONS", sent)
-            steps.append(_step("preflight", "OPTIONS", args.url, sent, answer))
-            verdict = check_preflight(request, answer)
+        for hops in range(MAX_REDIRECTS + 1):
+            redirected = {"redirected_from": steps[-1]["request"]["url"]} if hops else {}
+            if needs_preflight(hop.method, hop.headers):
+                sent = [*preflight_request_headers(hop), ("Accept", "*/*")]
+                answer = _send(url, "OPTIONS", sent, connect_to)
+                steps.append({**_step("preflight", "OPTIONS", url, sent, answer), **redirected})
+                verdict = check_preflight(hop, answer)
+                steps[-1]["passed"] = verdict.allowed
+                if not verdict.allowed:
+                    return _report(request, preflighted, steps, verdict, None), verdict
+                notes += verdict.notes
+            accept = [] if any(name.lower() == "accept" for name, _ in hop.headers) else [("Accept", "*/*")]
+            sent = [("Origin", hop.origin), *accept, *hop.headers]
+            answer = _send(url, hop.method, sent, connect_to)
+            steps.append({**_step("actual", hop.method, url, sent, answer), **redirected})
+            verdict = check_actual(hop, answer)
             steps[-1]["passed"] = verdict.allowed
-            if not verdict.allowed:
-                return _report(request, preflighted, steps, verdict, None), verdict
-            notes = verdict.notes
-        accept = [] if any(name.lower() == "accept" for name, _ in request.headers) else [("Accept", "*/*")]
-        sent = [("Origin", request.origin), *accept, *request.headers]
-        answer = _send(args.url, request.method, sent)
+            if not verdict.allowed or answer.status not in _REDIRECT_STATUSES:
+                break
+            if not any(name.lower() == "location" for name, _ in answer.headers):
+                break  # a 3xx without Location is the response itself
+            following = _redirect(hop, answer, url, hops)
+            if isinstance(following, Verdict):
+                verdict = following
+                break
+            hop, url = following
     except (OSError, http.client.HTTPException, ssl.SSLError) as error:
-        raise NetworkError(f"cannot reach {args.url}: {_describe(error)}") from None
-    steps.append(_step("actual", request.method, args.url, sent, answer))
-    verdict = check_actual(request, answer)
-    steps[-1]["passed"] = verdict.allowed
+        raise NetworkError(f"cannot reach {url}: {_describe(error)}") from None
     if verdict.allowed and notes:
-        verdict = Verdict(True, notes=notes)
-    return _report(request, preflighted, steps, verdict, answer), verdict
+        verdict = Verdict(True, notes=tuple(dict.fromkeys(notes)))
+    return _report(request, preflighted, steps, verdict, answer if verdict.allowed else None), verdict
 
 
 class NetworkError(Exception):
@@ -204,17 +331,53 @@ def _report(
 # -- explain ----------------------------------------------------------------------------
 
 
+def _options_file(path: str) -> dict[str, Any]:
+    """The options in a ``.toml`` or ``.json`` file: its top-level keys are ``CORSPolicy`` keywords."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError as error:
+        raise UsageError(f"cannot read --config {path}: {error.strerror or error}") from None
+    try:
+        if path.endswith(".toml"):
+            if sys.version_info >= (3, 11):
+                options: object = tomllib.loads(data.decode("utf-8"))
+            else:
+                raise UsageError(f"--config {path}: reading TOML needs Python 3.11+; use a .json file")
+        elif path.endswith(".json"):
+            options = json.loads(data)
+        else:
+            raise UsageError(f"--config {path}: expected a .toml or .json file")
+    except (ValueError, UnicodeDecodeError) as error:  # tomllib.TOMLDecodeError and JSONDecodeError are ValueErrors
+        raise UsageError(f"--config {path}: not valid {path.rpartition('.')[2].upper()}: {error}") from None
+    if not isinstance(options, dict):
+        raise UsageError(f"--config {path}: expected a table (object) of options, e.g. allow_origins = [...]")
+    resources = options.get("resources")
+    if isinstance(resources, dict):  # path patterns starting with "re:" are regular expressions
+        options["resources"] = {
+            re.compile(pattern[3:]) if isinstance(pattern, str) and pattern.startswith("re:") else pattern: value
+            for pattern, value in resources.items()
+        }
+    return options
+
+
 def _policy(args: argparse.Namespace) -> CORSPolicy:
-    options: dict[str, Any] = {"allow_origins": args.allow_origin, "allow_credentials": args.allow_credentials}
-    if args.allow_method:
-        options["allow_methods"] = args.allow_method
-    if args.allow_header:
-        options["allow_headers"] = args.allow_header
-    if args.expose_header:
-        options["expose_headers"] = args.expose_header
+    options: dict[str, Any] = _options_file(args.config) if args.config else {}
+    flags: dict[str, Any] = {
+        "allow_origins": args.allow_origin,
+        "allow_methods": args.allow_method,
+        "allow_headers": args.allow_header,
+        "expose_headers": args.expose_header,
+    }
+    options.update((name, value) for name, value in flags.items() if value)
+    if args.allow_credentials:
+        options["allow_credentials"] = True
     if args.max_age is not None:
         options["max_age"] = args.max_age
-    options["debug"] = args.debug
+    if args.debug:
+        options["debug"] = True
+    if not args.config and not args.allow_origin:
+        options["allow_origins"] = []
     return CORSPolicy(**options)
 
 
@@ -225,12 +388,14 @@ def _status(line: str) -> int:
 def _explain(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
     request = _request(args)
     policy = _policy(args)
-    compiled = policy.compiled
-    assert compiled is not None  # no resources given
+    url = args.url
+    path = urlsplit(url).path or "/"
+    compiled = policy.compiled_for_path(path)
     steps: list[dict[str, Any]] = []
     preflighted = needs_preflight(request.method, request.headers)
     notes: tuple[str, ...] = ()
-    url = args.url
+    if compiled is None:
+        return _explain_uncovered(request, preflighted, url, path)
     if preflighted:
         sent = preflight_request_headers(request)
         names = unsafe_header_names(request.headers)
@@ -258,6 +423,25 @@ def _explain(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
     return _report(request, preflighted, steps, verdict, response), verdict
 
 
+def _explain_uncovered(request: CORSRequest, preflighted: bool, url: str, path: str) -> tuple[dict[str, Any], Verdict]:
+    """No ``resources`` pattern covers ``path``: the application answers alone, without CORS headers."""
+    note = (
+        f"no resources pattern covers {path}: the middleware leaves this request to the application "
+        "(assumed here to send no CORS headers of its own)"
+    )
+    response = Response(200, (("Content-Type", "text/plain; charset=utf-8"),))
+    if preflighted:
+        sent = preflight_request_headers(request)
+        steps = [{**_step("preflight", "OPTIONS", url, sent, response), "note": note}]
+        verdict = check_preflight(request, response)
+    else:
+        steps = [{**_step("actual", request.method, url, [("Origin", request.origin), *request.headers], response)}]
+        steps[-1]["note"] = note
+        verdict = check_actual(request, response)
+    steps[-1]["passed"] = verdict.allowed
+    return _report(request, preflighted, steps, verdict, None), verdict
+
+
 # -- output and main ---------------------------------------------------------------------
 
 
@@ -266,7 +450,8 @@ def _print_text(report: dict[str, Any], verdict: Verdict) -> None:
         print("no preflight: a simple request (safelisted method and headers)")
     for step in report["steps"]:
         sent = step["request"]
-        print(f"> {step['step']}: {sent['method']} {sent['url']}".rstrip())
+        came_from = f" (redirected from {step['redirected_from']})" if "redirected_from" in step else ""
+        print(f"> {step['step']}: {sent['method']} {sent['url']}{came_from}".rstrip())
         for name, value in sent["headers"]:
             print(f">   {name}: {value}")
         answer = step["response"]
@@ -274,6 +459,8 @@ def _print_text(report: dict[str, Any], verdict: Verdict) -> None:
             print(f"< {answer['status']}")
             for name, value in answer["headers"]:
                 print(f"<   {name}: {value}")
+        if "note" in step:
+            print(f"  note: {step['note']}")
         if "middleware_refusal" in step:
             print(f"  middleware: refused, {step['middleware_refusal']}")
         print(f"  {step['step']} check: {'passed' if step.get('passed') else 'FAILED'}")
@@ -306,10 +493,24 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="send the preflight and the request to a live server")
     check.add_argument("url")
     request_options(check)
+    check.add_argument(
+        "--connect-to",
+        action="append",
+        default=[],
+        metavar="HOST:PORT:CONNECT_HOST:CONNECT_PORT",
+        help="send requests for HOST:PORT to CONNECT_HOST:CONNECT_PORT instead, keeping the URL and Host "
+        "header (as curl's --connect-to; an empty HOST or PORT matches any; repeat)",
+    )
 
     explain = commands.add_parser("explain", help="offline: what the middleware would answer, and the verdict")
-    explain.add_argument("--url", default="", help="shown only")
+    explain.add_argument("--url", default="", help="its path picks the resources policy; otherwise shown only")
     request_options(explain)
+    explain.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the middleware's options from a .toml or .json file (top-level keys are CORSPolicy keywords; "
+        "resources keys starting with 're:' are regular expressions); flags given too override the file",
+    )
     explain.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN")
     explain.add_argument("--allow-credentials", action="store_true")
     explain.add_argument("--allow-method", action="append", default=[], metavar="METHOD")
