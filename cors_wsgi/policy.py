@@ -161,8 +161,11 @@ class CompiledPolicy:
         expose_headers: tuple[Header, ...] = (("Access-Control-Expose-Headers", ", ".join(expose)),) if expose else ()
         self.actual_any = CORSResponseHeaders.build((("Access-Control-Allow-Origin", "*"), *expose_headers), None)
         self.actual_allowed_static = (*self.credentials, *expose_headers)
-        self.no_origin = CORSResponseHeaders.build((), "Origin" if self.vary_origin else None)
-        self.refused = self.no_origin
+        # A public policy's answer is static: '*' on every response, with or without Origin, and no
+        # Vary, so a shared cache can serve any stored response to anyone (Fetch, "CORS protocol and
+        # HTTP caches").  Otherwise the answer depends on Origin, and every response says so.
+        self.refused = CORSResponseHeaders.build((), "Origin" if self.vary_origin else None)
+        self.no_origin = self.actual_any if self.any_origin else self.refused
         # Whole answers for each exactly listed origin: a request from one costs one look-up.
         exact = () if self.any_origin else self.origin_matcher.exact
         self.preflight_origin_headers: dict[str, tuple[Header, ...]] = {

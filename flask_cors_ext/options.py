@@ -43,7 +43,8 @@ COMPATIBILITY_ONLY: Mapping[str, tuple[tuple[bool, ...] | None, str]] = {
     ),
     "always_send": (
         None,
-        "CORS headers only mean something on a request with an Origin header; others get 'Vary: Origin' only",
+        "a public '*' policy answers every request (cache-safe static answer); a policy that depends on the "
+        "origin answers requests without Origin with 'Vary: Origin' only",
     ),
     "intercept_exceptions": (
         (True,),

@@ -48,7 +48,16 @@ def test_public_policy_sends_static_star_and_no_vary() -> None:
     response = test_app.get("/", headers={"Origin": "https://anyone.example"})
     assert cors_headers(response) == {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "*"}
     assert "Vary" not in response.headers
-    assert "Vary" not in test_app.get("/").headers
+    # The same answer without Origin: a shared cache (no Vary) may serve either copy to anyone.
+    no_origin = test_app.get("/")
+    assert cors_headers(no_origin) == {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "*"}
+    assert "Vary" not in no_origin.headers
+
+
+def test_public_policy_replaces_the_apps_own_allow_origin_on_requests_without_origin() -> None:
+    app = RecordingApp(headers=[("Content-Type", "text/plain"), ("Access-Control-Allow-Origin", "https://a.example")])
+    test_app, _ = client(app)
+    assert cors_headers(test_app.get("/")) == {"Access-Control-Allow-Origin": "*"}
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])

@@ -87,8 +87,10 @@ def test_cors_app_without_options_is_a_public_star_policy_on_every_route() -> No
     assert answer.headers["Vary"] == PUBLIC_PREFLIGHT_VARY
     assert calls == ["/items/3"]  # the preflight never reached the view
 
+    # The public answer is static: '*' without Origin too, so a shared cache may serve it to anyone.
     no_origin = client.get("/")
-    assert cors_headers(no_origin) == {}
+    assert cors_headers(no_origin) == {"Access-Control-Allow-Origin": "*"}
+    assert "Vary" not in no_origin.headers
 
 
 def test_cors_app_with_listed_origins_and_credentials() -> None:
