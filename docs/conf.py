@@ -43,9 +43,7 @@ autoclass_content = "class"
 # Show the library's type aliases by name instead of their expansion.
 autodoc_type_aliases = {
     "WSGIApp": "cors_wsgi.middleware.WSGIApp",
-    "StartResponse": "cors_wsgi.middleware.StartResponse",
     "PathKey": "cors_wsgi.policy.PathKey",
-    "Header": "cors_wsgi.browser.Header",
 }
 
 # -- doctest: the examples in the pages are run by "sphinx-build -b doctest" -------------
