@@ -280,19 +280,22 @@ class CORSPolicy:
     _given: Mapping[str, Any]
     _compiled: CompiledPolicy | None
     _table: ResourceTable[CompiledPolicy] | None
+    # The normalized options below are ``None`` on a policy built with ``resources``: each
+    # entry of :attr:`resources` is a policy of its own that holds them.
+
     #: The normalized origins and patterns; ``("*",)`` for every origin.
-    allow_origins: tuple[str, ...]
+    allow_origins: tuple[str, ...] | None
     allow_origin_regex: re.Pattern[str] | None
     allow_origin_func: Callable[[str], object] | None
     #: Allowed methods; ``("*",)`` for any method.
-    allow_methods: tuple[str, ...]
+    allow_methods: tuple[str, ...] | None
     #: Allowed request header names as given; ``("*",)`` for any.
-    allow_headers: tuple[str, ...]
-    expose_headers: tuple[str, ...]
-    allow_credentials: bool
-    #: Seconds, or ``None`` to send no ``Access-Control-Max-Age``.
+    allow_headers: tuple[str, ...] | None
+    expose_headers: tuple[str, ...] | None
+    allow_credentials: bool | None
+    #: Seconds, or ``None`` to send no ``Access-Control-Max-Age`` (and on a policy with ``resources``).
     max_age: int | None
-    allow_private_network: bool
+    allow_private_network: bool | None
     #: Per-path policies (pattern -> policy), or ``None`` when this policy covers every path.
     resources: Mapping[PathKey, CORSPolicy] | None
     #: Initial ``debug`` state of a middleware built from this policy.

@@ -18,15 +18,16 @@ COLUMNS = ("Rule", "Endpoint", "Origins", "Methods", "Headers", "Credentials", "
 
 
 def _describe(policy: CORSPolicy) -> tuple[str, str, str, str, str]:
-    origins = list(policy.allow_origins)
+    """The columns of one policy that covers every path (``policy.resources`` is ``None``)."""
+    origins = list(policy.allow_origins or ())
     if policy.allow_origin_regex is not None:
         origins.append(f"regex {policy.allow_origin_regex.pattern!r}")
     if policy.allow_origin_func is not None:
         origins.append(f"func {getattr(policy.allow_origin_func, '__qualname__', repr(policy.allow_origin_func))}")
     return (
         ", ".join(origins) or "(none)",
-        ", ".join(policy.allow_methods),
-        ", ".join(policy.allow_headers) or "(safelisted only)",
+        ", ".join(policy.allow_methods or ()),
+        ", ".join(policy.allow_headers or ()) or "(safelisted only)",
         "yes" if policy.allow_credentials else "no",
         "-" if policy.max_age is None else str(policy.max_age),
     )
