@@ -28,7 +28,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert command in ci_lines
 
 
-def test_readme_demo_command_names_an_existing_example() -> None:
-    command = literal_block_after("Run the demo")
+def test_readme_playground_command_names_an_existing_example() -> None:
+    command = literal_block_after("Run the playground")
     script = command.rsplit(" ", 1)[-1]
     assert (ROOT / script).is_file()
