@@ -5,7 +5,7 @@ Given a request description and the answers a server gave (status and headers, a
 :class:`Verdict` a browser would reach: allowed, or blocked at a step with the reason
 phrased like Chromium's console and a one-line hint on the server-side fix.
 
-The rules (cors-facts §2, the Fetch standard's "CORS check" and "CORS-preflight fetch"):
+The rules (the Fetch standard's "CORS check" and "CORS-preflight fetch"):
 
 * exactly one ``Access-Control-Allow-Origin`` value, equal byte for byte to the
   request's origin, or ``*`` when the request is not credentialed;
@@ -109,6 +109,7 @@ class Verdict:
     notes: tuple[str, ...] = field(default=())
 
     def as_dict(self) -> dict[str, object]:
+        """The verdict as a JSON-ready dict: the "verdict" object of ``check --json`` and ``explain --json``."""
         return {
             "allowed": self.allowed,
             "step": self.step,

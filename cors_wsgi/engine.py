@@ -91,21 +91,24 @@ def answer_preflight(
     for oversized values, and for refusals in ``debug`` form.  The memo is bounded; it
     is emptied when full.
     """
-    key = (origin, request_method, request_headers, request_private_network)
-    memo = policy.preflight_memo
-    answer = memo.get(key)
-    if answer is None or (debug and answer.refusal is not None):
-        answer, static = _answer_preflight(
-            policy, origin, request_method, request_headers, request_private_network, debug
-        )
-        if (
-            static
-            and (answer.refusal is None or not debug)
-            and len(origin) + len(request_method) + len(request_headers or "") <= MAX_MEMO_KEY_LENGTH
-        ):
-            if len(memo) >= MAX_MEMO_ENTRIES:
-                memo.clear()
-            memo[key] = answer
+    size = len(origin) + len(request_method) + len(request_headers or "") + len(request_private_network or "")
+    if size > MAX_MEMO_KEY_LENGTH:
+        # Never looked up nor stored: hashing a huge fresh value would cost more than the answer.
+        answer = _answer_preflight(policy, origin, request_method, request_headers, request_private_network, debug)[0]
+    else:
+        key = (origin, request_method, request_headers, request_private_network)
+        memo = policy.preflight_memo
+        remembered = memo.get(key)
+        if remembered is not None and not (debug and remembered.refusal is not None):
+            answer = remembered
+        else:
+            answer, static = _answer_preflight(
+                policy, origin, request_method, request_headers, request_private_network, debug
+            )
+            if static and (answer.refusal is None or not debug):
+                if len(memo) >= MAX_MEMO_ENTRIES:
+                    memo.clear()
+                memo[key] = answer
     if answer.refusal is not None and logger.isEnabledFor(logging.DEBUG):
         logger.debug("CORS preflight refused: %s", answer.refusal)
     return answer

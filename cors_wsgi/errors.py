@@ -16,6 +16,7 @@ class CORSConfigError(ValueError):
     individual messages are kept in :attr:`problems`.
     """
 
+    #: The individual problem messages, in the order found.
     problems: tuple[str, ...]
 
     def __init__(self, problems: Iterable[str]) -> None:

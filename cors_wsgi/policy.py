@@ -250,7 +250,7 @@ class CORSPolicy:
     """An immutable, validated CORS policy.
 
     Build it with the same keyword options as :class:`~cors_wsgi.CORSMiddleware`
-    (see :class:`CORSOptions` and the README's option table)::
+    (every option is described in the README's option table and the API reference)::
 
         policy = CORSPolicy(allow_origins=["https://app.example.com"], allow_credentials=True)
 
@@ -285,16 +285,21 @@ class CORSPolicy:
 
     #: The normalized origins and patterns; ``("*",)`` for every origin.
     allow_origins: tuple[str, ...] | None
+    #: Compiled; an origin must match it as a whole (``fullmatch``).
     allow_origin_regex: re.Pattern[str] | None
+    #: Called with the well-formed origins nothing else allowed; true allows.
     allow_origin_func: Callable[[str], object] | None
     #: Allowed methods; ``("*",)`` for any method.
     allow_methods: tuple[str, ...] | None
     #: Allowed request header names as given; ``("*",)`` for any.
     allow_headers: tuple[str, ...] | None
+    #: Response header names scripts may read; ``("*",)`` for all (without credentials).
     expose_headers: tuple[str, ...] | None
+    #: Whether ``Access-Control-Allow-Credentials: true`` is sent.
     allow_credentials: bool | None
     #: Seconds, or ``None`` to send no ``Access-Control-Max-Age`` (and on a policy with ``resources``).
     max_age: int | None
+    #: Whether Chrome's legacy Private Network Access preflight is answered.
     allow_private_network: bool | None
     #: Per-path policies (pattern -> policy), or ``None`` when this policy covers every path.
     resources: Mapping[PathKey, CORSPolicy] | None
