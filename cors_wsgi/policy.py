@@ -388,6 +388,8 @@ class CORSPolicy:
         self._set("allow_origin_regex", regex)
         self._set("allow_origin_func", func)
 
+        if credentials and regex is not None:
+            _check_credentialed_regex(regex, problems)
         default_origins: object = [] if (regex is not None or func is not None) else "*"
         configured = self._compile_origins(given.get("allow_origins", default_origins), credentials, problems, given)
         any_origin = any(o.kind == "any" for o in configured)
@@ -554,6 +556,23 @@ class CORSPolicy:
     def __repr__(self) -> str:
         options = ", ".join(f"{name}={value!r}" for name, value in self._given.items())
         return f"CORSPolicy({options})"
+
+
+#: Origins no credentialed policy means to allow: a regular expression that accepts one of them
+#: accepts any web site (``.*``, ``https?://.*``, ``.+`` ...).
+_STRANGER_ORIGINS = ("https://cors-wsgi-probe.invalid", "http://cors-wsgi-probe.invalid", "null")
+
+
+def _check_credentialed_regex(regex: re.Pattern[str], problems: _Problems) -> None:
+    for stranger in _STRANGER_ORIGINS:
+        if regex.fullmatch(stranger):
+            problems.add(
+                f"allow_origin_regex {regex.pattern!r}",
+                f"with allow_credentials=True it lets any web site in (it matches {stranger!r}): every site "
+                "could read responses with your users' cookies — anchor it to your own domains, "
+                r"e.g. r'https://([a-z0-9-]+\.)*example\.com'",
+            )
+            return
 
 
 def _display_origin(origin: ConfiguredOrigin) -> str:

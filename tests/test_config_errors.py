@@ -238,3 +238,33 @@ class TestPolicyObject:
 def test_regular_expressions_in_allow_origins_point_to_allow_origin_regex(origin: str) -> None:
     (message,) = problems(allow_origins=[origin])
     assert "looks like a regular expression; pass it as allow_origin_regex (it must match the whole origin)" in message
+
+
+@pytest.mark.parametrize(
+    ("pattern", "stranger"),
+    [
+        (".*", "https://cors-wsgi-probe.invalid"),
+        (".+", "https://cors-wsgi-probe.invalid"),
+        (r"https?://.*", "https://cors-wsgi-probe.invalid"),
+        (r"http://.*", "http://cors-wsgi-probe.invalid"),
+        (r"null|https://app\.example\.com", "null"),
+    ],
+)
+def test_a_regex_that_lets_any_site_in_cannot_carry_credentials(pattern: str, stranger: str) -> None:
+    with pytest.raises(CORSConfigError) as caught:
+        CORSPolicy(allow_origin_regex=pattern, allow_credentials=True)
+    assert caught.value.problems == (
+        f"allow_origin_regex {pattern!r}: with allow_credentials=True it lets any web site in (it matches "
+        f"{stranger!r}): every site could read responses with your users' cookies — anchor it to your own "
+        r"domains, e.g. r'https://([a-z0-9-]+\.)*example\.com'",
+    )
+
+
+@pytest.mark.parametrize("pattern", [r"https://([a-z0-9-]+\.)*example\.com", r"https://app[0-9]+\.example\.com"])
+def test_an_anchored_regex_may_carry_credentials(pattern: str) -> None:
+    policy = CORSPolicy(allow_origin_regex=pattern, allow_credentials=True)
+    assert policy.allow_credentials is True
+
+
+def test_a_regex_that_lets_any_site_in_is_fine_without_credentials() -> None:
+    assert CORSPolicy(allow_origin_regex=".*").allow_origin_regex is not None
