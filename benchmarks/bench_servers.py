@@ -36,7 +36,9 @@ Method, for a shared machine with few CPUs:
 * Reported: the MEDIAN requests/second over the rounds (and the spread, min-max, in %), the
   median of wrk's 99th-percentile latencies, and the throughput cost: the median over the rounds
   of ``1 - with/without`` computed within each round (paired, so drift between rounds cancels),
-  with its min-max.  The target is a cost of at most 2 % for the WSGI middleware.
+  with its min-max.  The target is a cost of at most 2 % for the WSGI middleware; a verdict is
+  marked "noisy" when the per-round costs spread over more than ±2 %: then the machine was too
+  busy to tell, and more or longer rounds (or a quieter machine) are needed.
 
 wrk reports through a Lua ``done()`` hook (``-s``), which only formats the summary: requests are
 built once and sent as they are, so the hook costs nothing per request.  The table printed at the
@@ -234,6 +236,13 @@ def fmt_rps(target: Target) -> str:
     return f"{target.median_rps():,.0f} (±{target.spread() / 2:.0%})"
 
 
+def verdict(cost: float, costs: Sequence[float]) -> str:
+    """Met or not; "noisy" when the rounds disagree by more than the target itself."""
+    met = "yes" if cost <= TARGET_COST else "NO"
+    half_range = (max(costs) - min(costs)) / 2
+    return f"{met} (noisy: ±{half_range:.0%})" if half_range > TARGET_COST else met
+
+
 def build_rows(pairs: Sequence[Pair], workers: int, threads: int) -> list[tuple[str, ...]]:
     rows = []
     for pair in pairs:
@@ -250,7 +259,7 @@ def build_rows(pairs: Sequence[Pair], workers: int, threads: int) -> list[tuple[
                 f"{pair.without.median_p99_ms():.1f} ms",
                 f"{pair.with_cors.median_p99_ms():.1f} ms",
                 "<= 2%" if is_wsgi else "none",
-                ("yes" if cost <= TARGET_COST else "NO") if is_wsgi else "n/a",
+                verdict(cost, costs) if is_wsgi else "n/a",
             )
         )
     return rows
