@@ -90,6 +90,8 @@ class CORSState:
         self._resource_options: dict[PathKey, Mapping[str, Any]] = {}
         self._views: dict[tuple[str, PathKey | None], ResolvedPolicy | None] = {}
         self._views_seen = -1
+        #: How many view functions there were when every view's policy was last found valid.
+        self.views_validated = -1
         self._has_view_policies = False
         self._lock = threading.Lock()
         self.read_config()
@@ -148,12 +150,27 @@ class CORSState:
         with self._lock:
             self._views = {}
             self._views_seen = -1
+            self.views_validated = -1
 
     def _check_views(self) -> None:
-        """Resolve (and so validate) the policy of every URL rule registered so far."""
+        """Resolve (and so validate) the policy of every URL rule registered so far.
+
+        Raises one :class:`~cors_wsgi.CORSConfigError` listing the problems of every view.
+        The WSGI layer calls this before the application whenever views were added since
+        the last check, so a view added after ``CORS(app)`` with an invalid policy fails
+        every request loudly, before any view runs, instead of after its view ran.
+        """
+        count = len(self.app.view_functions)
+        problems: list[str] = []
         for rule in list(self.app.url_map.iter_rules()):
             if isinstance(rule.endpoint, str):
-                self.for_view(rule.endpoint, rule.rule)
+                try:
+                    self.for_view(rule.endpoint, rule.rule)
+                except CORSConfigError as error:
+                    problems.extend(p for p in error.problems if p not in problems)
+        if problems:
+            raise CORSConfigError(problems)
+        self.views_validated = count
 
     def _needs_routing(self) -> bool:
         """Whether any view or blueprint has a policy of its own (re-checked as views are added)."""
@@ -284,6 +301,8 @@ class FlaskCORSMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         environ[HANDLED_KEY] = True
         state = self.state
+        if len(state.app.view_functions) != state.views_validated:
+            state._check_views()  # views were added: validate their policies before any of them runs
         if is_preflight(environ):
             compiled = state.for_preflight(environ)
             if compiled is not None:

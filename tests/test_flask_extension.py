@@ -970,3 +970,34 @@ def test_cors_debug_false_is_honoured_without_cors_app() -> None:
     response = preflight(app.test_client(), "/items", origin=PARTNER, headers="x-other")
     assert response.status_code == 403
     assert response.data == b""
+
+
+def test_an_invalid_view_policy_added_after_cors_fails_before_any_view_runs() -> None:
+    app, calls = new_app("/ok")
+    app.config["CORS_ALLOW_CREDENTIALS"] = True
+    app.config["CORS_ALLOW_ORIGINS"] = [ORIGIN]
+    CORS(app)
+    side_effects: list[str] = []
+
+    @app.post("/orders")
+    @cross_origin(allow_origins="*")  # '*' merged with the config's credentials: invalid
+    def orders() -> str:
+        side_effects.append("order placed")
+        return "placed"
+
+    @app.get("/report")
+    @cross_origin(allow_origins=["null"])  # 'null' with credentials: invalid too
+    def report() -> str:
+        return "report"
+
+    app.testing = True  # let the error through instead of a 500 page
+    client = app.test_client()
+    for method, path in (("POST", "/orders"), ("GET", "/ok")):
+        with pytest.raises(CORSConfigError) as caught:
+            client.open(path, method=method, headers={"Origin": ORIGIN})
+        problems = caught.value.problems
+        assert len(problems) == 2
+        assert problems[0].startswith("view 'orders' (decorator): allow_origins[0] '*': '*' cannot be combined")
+        assert problems[1].startswith("view 'report' (decorator): allow_origins[0] 'null': 'null' cannot be combined")
+    assert side_effects == []
+    assert calls == []
