@@ -384,6 +384,15 @@ def open_page(browser: Any) -> Iterator[Callable[[str], Page]]:
         page.close()
 
 
+@pytest.fixture(scope="module")
+def shared_page(browser: Any) -> Iterator[Page]:
+    """One page of ``http://app.example.test`` for a whole module: one preflight cache, so each
+    test must use URLs of its own (a passed preflight is cached 5 s even without a max-age)."""
+    page = Page(browser, PAGE)
+    yield page
+    page.close()
+
+
 # -- the checker -----------------------------------------------------------------------------
 
 

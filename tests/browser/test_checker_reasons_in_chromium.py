@@ -4,7 +4,8 @@ Each API here is a hand-written WSGI app sending wrong CORS headers (two values,
 unequal or invalid origin, ``True`` for credentials, a redirected or failed preflight,
 unparsable lists, wildcards with credentials).  Chromium's console reason is asserted
 literally, and ``python -m cors_wsgi check`` must reach the same verdict with the same
-words (``cors_wsgi.browser``).
+words (``cors_wsgi.browser``).  These cases are about wording, not about the browser's
+state: they share one page (one preflight cache), each case fetching a URL of its own.
 """
 
 from __future__ import annotations
@@ -171,13 +172,14 @@ def hand_written(preflight_status: str, preflight: Headers, actual: Headers) -> 
 
 
 @pytest.mark.parametrize(
-    ("init", "check_args", "preflight_status", "preflight", "actual", "reason"),
-    [pytest.param(*case[1:], id=case[0]) for case in CASES],
+    ("case", "init", "check_args", "preflight_status", "preflight", "actual", "reason"),
+    [pytest.param(*case, id=case[0]) for case in CASES],
 )
 def test_the_check_command_words_the_reason_as_chromium_does(
     api: Any,
-    open_page: Any,
+    shared_page: Any,
     checker: Any,
+    case: str,
     init: dict[str, Any],
     check_args: list[str],
     preflight_status: str,
@@ -186,7 +188,8 @@ def test_the_check_command_words_the_reason_as_chromium_does(
     reason: str | None,
 ) -> None:
     api.app = hand_written(preflight_status, preflight, actual)
-    fetched = open_page(PAGE).fetch(f"{API}/items", init)
+    url = f"{API}/items/{case}"  # a URL of its own: no preflight cached by another case
+    fetched = shared_page.fetch(url, init)
     preflighted = bool(preflight_status)
     if reason is None:
         assert (fetched.outcome, fetched.status, fetched.body) == ("ok", 200, "the answer")
@@ -194,4 +197,4 @@ def test_the_check_command_words_the_reason_as_chromium_does(
         assert fetched.cors_reasons == [reason]
     sent = [method for method, _ in api.requests()]
     assert sent[0] == ("OPTIONS" if preflighted else "GET")
-    checker.agrees(fetched, f"{API}/items", PAGE, *check_args)
+    checker.agrees(fetched, url, PAGE, *check_args)
