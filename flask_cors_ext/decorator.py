@@ -84,6 +84,13 @@ def _serve_unwrapped_request(app: Flask, **_extra: Any) -> None:
         compiled = state.for_preflight(environ)
         if compiled is not None:
             answer = preflight_answer(compiled, environ, state.debug)
+
+            @after_this_request
+            def exactly_the_answer(response: Response) -> Response:
+                # Flask turns the exception's response into a new one, with a default Content-Type.
+                response.headers = Headers(list(answer.headers))
+                return response
+
             raise _PreflightAnswered(response=app.response_class(answer.body, answer.status, list(answer.headers)))
         return
     path = environ.get("PATH_INFO", "")

@@ -1001,3 +1001,33 @@ def test_an_invalid_view_policy_added_after_cors_fails_before_any_view_runs() ->
         assert problems[1].startswith("view 'report' (decorator): allow_origins[0] 'null': 'null' cannot be combined")
     assert side_effects == []
     assert calls == []
+
+
+@pytest.mark.parametrize("request_headers", [None, "x-unlisted"])
+def test_the_first_preflight_of_a_decorator_only_app_is_answered_like_the_later_ones(
+    request_headers: str | None,
+) -> None:
+    app = Flask(__name__)
+    app.debug = True  # a refused preflight carries a text/plain reason
+
+    @app.route("/special", methods=["GET", "PUT"])
+    @cross_origin(allow_origins=["https://special.example.net"], allow_headers=["X-Token"])
+    def special() -> str:
+        return "special"
+
+    client = app.test_client()
+    headers = {"Origin": "https://special.example.net", "Access-Control-Request-Method": "PUT"}
+    if request_headers is not None:
+        headers["Access-Control-Request-Headers"] = request_headers
+    first = client.options("/special", headers=headers)  # served from request_started
+    later = client.options("/special", headers=headers)  # served by the installed WSGI layer
+    assert (first.status, sorted(first.headers.items()), first.data) == (
+        later.status,
+        sorted(later.headers.items()),
+        later.data,
+    )
+    if request_headers is None:
+        assert first.status_code == 204
+        assert "Content-Type" not in first.headers
+    else:
+        assert first.headers["Content-Type"] == "text/plain; charset=utf-8"
