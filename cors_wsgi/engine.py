@@ -51,6 +51,19 @@ class PreflightAnswer(NamedTuple):
     refusal: str | None
 
 
+#: Longer request values are shown cut to this many characters in refusal reasons.
+_SHOWN_LENGTH = 100
+#: An Access-Control-Request-Method longer than this is refused unread (methods are short tokens).
+_MAX_METHOD_LENGTH = 64
+
+
+def _shown(value: str) -> str:
+    """``value`` escaped for a message (``ascii()``), cut to its first characters when long."""
+    if len(value) > _SHOWN_LENGTH:
+        return f"{value[:_SHOWN_LENGTH]!a}... ({len(value)} characters)"
+    return ascii(value)
+
+
 def _first_value(value: str) -> str:
     """A header the server received twice arrives joined by commas; the first counts."""
     return value.split(",", 1)[0].strip(" \t") if "," in value else value
@@ -132,7 +145,7 @@ def _answer_preflight(
             matched = policy.origin_matcher.match(origin)
             static = policy.origin_matcher.func is None
             if matched is None:  # not memoized: cheap to refuse again
-                return _refuse(policy, f"origin {origin!a} is not allowed", debug, ()), False
+                return _refuse(policy, f"origin {_shown(origin)} is not allowed", debug, ()), False
             found = (("Access-Control-Allow-Origin", matched), *policy.credentials)
         origin_headers = found
     headers, refusal = _decide_preflight(policy, request_method, request_headers, request_private_network)
@@ -146,6 +159,9 @@ def _decide_preflight(
 ) -> tuple[tuple[Header, ...], str | None]:
     """Everything of a preflight answer after the origin: ``(headers, None)`` if allowed,
     ``(partial headers, reason)`` if refused."""
+    if len(request_method) > _MAX_METHOD_LENGTH:
+        reason = f"Access-Control-Request-Method is too long ({len(request_method)} characters)"
+        return (("Access-Control-Allow-Methods", policy.methods_value),), reason
     method = _first_value(request_method)
     if method in policy.methods:
         allow_methods = method if policy.methods_any else policy.methods_value
@@ -184,6 +200,7 @@ def _decide_preflight(
     if (
         policy.private_network
         and request_private_network is not None
+        and len(request_private_network) <= 16
         and request_private_network.strip(" \t").lower() == "true"
     ):
         headers.append(("Access-Control-Allow-Private-Network", "true"))

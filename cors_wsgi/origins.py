@@ -250,8 +250,11 @@ class OriginMatcher:
         """
         if origin in self.exact:
             return origin
-        if "," in origin:
-            origin = origin.split(",", 1)[0].strip(" \t")
+        comma = origin.find(",")
+        if comma >= 0:
+            if comma > MAX_ORIGIN_LENGTH:
+                return None  # the first value is too long to be an origin: not copied out
+            origin = origin[:comma].strip(" \t")
             if origin in self.exact:
                 return origin
         if not self._needs_parse:
@@ -265,7 +268,7 @@ class OriginMatcher:
             return origin
         if self.func is not None:
             try:
-                allowed = self.func(origin)
+                allowed = bool(self.func(origin))  # a result whose truth raises counts as raising
             except Exception:
                 logger.exception("allow_origin_func raised for origin %r; the origin is refused", origin)
                 return None

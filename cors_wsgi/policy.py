@@ -420,9 +420,11 @@ class CORSPolicy:
             return None
         try:
             return re.compile(value)
-        except re.error as exc:
-            problems.add(f"allow_origin_regex {value!r}", f"not a valid regular expression: {exc}")
-            return None
+        except re.error as exc:  # its text quotes the pattern: escaped, so no CR/LF reaches a message
+            problems.add(f"allow_origin_regex {value!r}", f"not a valid regular expression: {ascii(str(exc))[1:-1]}")
+        except (RecursionError, OverflowError, MemoryError) as exc:  # deep nesting, huge repeat counts
+            problems.add(f"allow_origin_regex {value!r}", f"too complex to compile ({type(exc).__name__})")
+        return None
 
     @staticmethod
     def _compile_origins(
