@@ -340,7 +340,7 @@ def check_options(opts: dict[str, Any]) -> None:
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 
-@budget(1000)
+@budget(2000)
 @given(data=st.data())
 def test_random_configuration_drawn(data: st.DataObject) -> None:
     opts = options(DrawSource(data.draw))

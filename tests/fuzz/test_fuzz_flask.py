@@ -129,13 +129,13 @@ def test_flask_stack_smoke(log_checker: LogChecker) -> None:
     assert stack.views == 1
 
 
-@budget(100)
+@budget(200)
 @given(data=st.data())
 def test_flask_random_request_drawn(data: st.DataObject, log_checker: LogChecker) -> None:
     run(DrawSource(data.draw), log_checker, preflight=False, stacks=1, requests=3)
 
 
-@budget(100)
+@budget(200)
 @given(data=st.data())
 def test_flask_random_preflight_drawn(data: st.DataObject, log_checker: LogChecker) -> None:
     run(DrawSource(data.draw), log_checker, preflight=True, stacks=1, requests=3)

@@ -118,13 +118,13 @@ def run(src: Source, log_checker: LogChecker, preflight: bool, stacks: int, requ
                 raise
 
 
-@budget(150)
+@budget(300)
 @given(data=st.data())
 def test_random_request_drawn(data: st.DataObject, log_checker: LogChecker) -> None:
     run(DrawSource(data.draw), log_checker, preflight=False, stacks=1, requests=3)
 
 
-@budget(150)
+@budget(300)
 @given(data=st.data())
 def test_random_preflight_drawn(data: st.DataObject, log_checker: LogChecker) -> None:
     run(DrawSource(data.draw), log_checker, preflight=True, stacks=1, requests=3)
