@@ -15,7 +15,6 @@ compiled patterns (str and bytes), callables.  Whatever happens:
 from __future__ import annotations
 
 import re
-import traceback
 from datetime import timedelta
 from typing import Any
 
@@ -262,56 +261,26 @@ def options(src: Source, depth: int = 0) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def known_regex_message_bug(problem: str) -> bool:
-    """``re.error``'s text is quoted raw after 'not a valid regular expression:'.
-
-    See tests/test_log_safety.py::test_a_config_error_never_quotes_a_regex_error_raw (xfail,
-    strict); only the part after that marker is exempted here.
-    """
-    marker = "not a valid regular expression: "
-    return marker in problem and not CONTROL.search(problem.split(marker, 1)[0])
-
-
 def check_error(error: CORSConfigError) -> None:
     assert isinstance(error, ValueError)
     assert len(error.problems) >= 1
     for problem in error.problems:
         assert isinstance(problem, str) and problem
-        assert not CONTROL.search(problem) or known_regex_message_bug(problem), problem[:500]
+        assert not CONTROL.search(problem), problem[:500]
     message = str(error)
-    if not any(known_regex_message_bug(p) for p in error.problems):
-        assert len(message.split("\n")) == 1 + len(error.problems), message[:500]
-        assert "\r" not in message
+    assert len(message.split("\n")) == 1 + len(error.problems), message[:500]
+    assert "\r" not in message
 
 
-def known_regex_compile_bug(error: BaseException) -> bool:
-    """``re.compile`` raising something else than ``re.error`` escapes the policy.
-
-    See tests/test_hostile_input.py::test_a_regex_that_cannot_compile_is_a_config_error
-    (xfail, strict); only an error raised from the regex compilation is exempted here.
-    """
-    frames = traceback.walk_tb(error.__traceback__)
-    return isinstance(error, (RecursionError, OverflowError)) and any(
-        frame.f_code.co_name == "_compile_regex" for frame, _ in frames
-    )
-
-
-def build_or_error(opts: dict[str, Any]) -> CORSPolicy | CORSConfigError | None:
-    """The policy, its error, or None when the known regex bug struck."""
+def build_or_error(opts: dict[str, Any]) -> CORSPolicy | CORSConfigError:
     try:
         return CORSPolicy(**opts)
     except CORSConfigError as error:
         return error
-    except (RecursionError, OverflowError) as error:
-        if not known_regex_compile_bug(error):
-            raise
-        return None
 
 
 def check_options(opts: dict[str, Any]) -> None:
     result = build_or_error(opts)
-    if result is None:
-        return
     if isinstance(result, CORSConfigError):
         check_error(result)
         with pytest.raises(CORSConfigError) as caught:
@@ -400,9 +369,6 @@ def test_random_flask_configuration_seeded(seed: int) -> None:
                 check_wire(serve(app, req.environ()))
         except CORSConfigError as error:
             check_error(error)
-        except (RecursionError, OverflowError) as error:
-            if not known_regex_compile_bug(error):
-                raise
         except BaseException:
             note(f"keywords={keywords!r}"[:2000] + f"\nconfig={config!r}"[:2000])
             raise
