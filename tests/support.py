@@ -1,7 +1,9 @@
-"""Test helpers: a WSGI app that records its calls, and WebTest clients around the middleware."""
+"""Test helpers: WSGI apps and environs for direct calls, and WebTest clients around the middleware."""
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -49,3 +51,31 @@ def preflight(
 def cors_headers(response: webtest.TestResponse) -> dict[str, str]:
     """The response's Access-Control-* headers (names as sent)."""
     return {name: value for name, value in response.headerlist if name.lower().startswith("access-control-")}
+
+
+def hello_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """The smallest application: ``200``, ``text/plain``, ``hello``."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello"]
+
+
+def wsgi_environ(method: str, path: str = "/items", **headers: str) -> dict[str, Any]:
+    """A complete WSGI environ; ``headers`` by CGI name without ``HTTP_`` (``ORIGIN=...``)."""
+    env: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "api.example.net",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "https",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    env.update({f"HTTP_{name}": value for name, value in headers.items()})
+    return env

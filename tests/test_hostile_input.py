@@ -12,15 +12,15 @@ and configuration values that are hostile to ``re.compile``.
 
 from __future__ import annotations
 
-import io
 import re
-import sys
 import tracemalloc
 from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.validate import validator
 
 import pytest
+from support import hello_app as app
+from support import wsgi_environ as environ
 
 from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
 
@@ -38,33 +38,6 @@ REFUSED_PREFLIGHT = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Le
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Headers = list[tuple[str, str]]
-
-
-def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [b"hello"]
-
-
-def environ(method: str, path: str = "/items", **headers: str) -> dict[str, Any]:
-    """A WSGI environ; ``headers`` by CGI name without ``HTTP_`` (``ORIGIN=...``)."""
-    env: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "api.example.net",
-        "SERVER_PORT": "443",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "https",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    env.update({f"HTTP_{name}": value for name, value in headers.items()})
-    return env
 
 
 def call(middleware: Callable[..., Iterable[bytes]], env: dict[str, Any]) -> tuple[str, Headers, bytes]:

@@ -10,15 +10,15 @@ middleware logs the exception.
 
 from __future__ import annotations
 
-import io
 import logging
 import re
-import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.validate import validator
 
 import pytest
+from support import hello_app as app
+from support import wsgi_environ as environ
 
 from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
 
@@ -27,32 +27,6 @@ A = "https://a.example.com"
 CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 FORGED = "\r\n2026-01-01 INFO cors_wsgi: forged line"
 HOSTILE = [FORGED, "\n", "\r", "\x00", "\x1b[31m", "\x7f", "\x85", "\x0b\x0c"]
-
-
-def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [b"hello"]
-
-
-def environ(method: str, path: str = "/items", **headers: str) -> dict[str, Any]:
-    env: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "api.example.net",
-        "SERVER_PORT": "443",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "https",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    env.update({f"HTTP_{name}": value for name, value in headers.items()})
-    return env
 
 
 def call(middleware: Callable[..., Iterable[bytes]], env: dict[str, Any]) -> tuple[str, bytes]:
