@@ -39,17 +39,15 @@ import importlib.metadata
 import itertools
 import json
 import math
-import os
-import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import _servers  # benchmarks/_servers.py: the machine and source lines, shared with the other benchmarks
 import wsgicors  # type: ignore[import-untyped]
 
 import cors_wsgi
@@ -330,50 +328,9 @@ def expect(label: str, app: WSGIApp, environ: Environ, status: str, **headers: s
 # -- the run ---------------------------------------------------------------------------
 
 
-def machine_line() -> str:
-    model = platform.processor()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    cpus = os.cpu_count()
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = cpus or 0
-    return (
-        f"Python {platform.python_version()} ({platform.python_implementation()}), {platform.system()} "
-        f"{platform.machine()}, CPU: {model or 'unknown'}, {cpus} CPUs ({usable} usable){load_average()}"
-    )
-
-
-def load_average() -> str:
-    """The 1-minute load average: a busy machine makes every number here slower and noisier."""
-    try:
-        return f", load average {os.getloadavg()[0]:.2f}"
-    except (AttributeError, OSError):
-        return ""
-
-
 def source_line() -> str:
-    """Which cors_wsgi was measured: version, and the git commit of its checkout if any."""
-    package_dir = os.path.dirname(os.path.abspath(cors_wsgi.__file__))
-    described = ""
-    try:
-        commit = subprocess.run(
-            ["git", "-C", package_dir, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "-C", package_dir, "status", "--porcelain", "--", "."], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        described = f" at git {commit}{' plus uncommitted changes' if changed else ''}"
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return f"cors_wsgi {cors_wsgi.__version__}{described} ({package_dir}); wsgicors {wsgicors_version()}"
+    """Which cors_wsgi and wsgicors were measured."""
+    return f"{_servers.source_line()}; wsgicors {wsgicors_version()}"
 
 
 def wsgicors_version() -> str:
@@ -601,7 +558,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.min_repeat is None:
         args.min_repeat = 0.03 if args.quick else 0.15
 
-    machine = machine_line()
+    machine = _servers.machine_line()
     source = source_line()
     started = time.perf_counter()
     run_checks()
