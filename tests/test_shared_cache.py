@@ -16,8 +16,6 @@ the middleware gives that request directly.
 
 from __future__ import annotations
 
-import io
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +23,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support import wsgi_environ
 
 from cors_wsgi import CORSMiddleware
 
@@ -145,22 +144,7 @@ def application(own_vary: str | None) -> Callable[..., Iterable[bytes]]:
 
 def wsgi_server(wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[[Request], Response]:
     def serve(request: Request) -> Response:
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": "GET",
-            "SCRIPT_NAME": "",
-            "PATH_INFO": request.path,
-            "QUERY_STRING": "",
-            "SERVER_NAME": "api.example.net",
-            "SERVER_PORT": "443",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "https",
-            "wsgi.input": io.BytesIO(b""),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
+        environ = wsgi_environ("GET", request.path)
         for name in {n.lower() for n, _ in request.headers}:
             environ["HTTP_" + name.upper().replace("-", "_")] = request.header(name)
         seen: list[tuple[str, Headers]] = []
