@@ -20,18 +20,26 @@ label, which makes it impossible for a pattern to accept a longer or foreign hos
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import logging
 import re
 from collections.abc import Callable
 from typing import NamedTuple
+
+import idna
+from publicsuffixlist import PublicSuffixList
 
 __all__ = [
     "DEFAULT_PORTS",
     "ConfiguredOrigin",
     "OriginMatcher",
     "OriginSyntaxError",
+    "domain_to_ascii",
+    "is_public_suffix",
     "parse_configured_origin",
     "parse_request_origin",
+    "registrable_domain",
 ]
 
 logger = logging.getLogger("cors_wsgi")
@@ -44,7 +52,6 @@ MAX_ORIGIN_LENGTH = 512
 
 _SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
 _HOST_LABEL = re.compile(r"[a-z0-9_\-]+")  # as a URL host may be, like the request parser
-_IPV6_HOST = re.compile(r"\[[0-9a-f:.]+\]")
 _SERIALIZED_ORIGIN = re.compile(
     r"([a-z][a-z0-9+.\-]*)://"
     r"([a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*|\[[0-9a-f:.]+\])"
@@ -57,6 +64,14 @@ _REGEX_SIGNS = re.compile(r"[\\^$(){}|+]")
 
 class OriginSyntaxError(ValueError):
     """A configured origin cannot be understood; the message carries a hint."""
+
+
+class _OtherSpelling(OriginSyntaxError):
+    """A host that browsers send in another spelling, :attr:`host` (the hint names the whole origin)."""
+
+    def __init__(self, message: str, host: str) -> None:
+        super().__init__(message)
+        self.host = host
 
 
 class ConfiguredOrigin(NamedTuple):
@@ -106,25 +121,156 @@ def _suggest(scheme: str, authority: str) -> str:
 
 
 def _normalize_host(host: str) -> str:
-    """Lowercase, IDNA-encode and check one host name (``*.`` already removed)."""
-    if host.startswith("[") and host.endswith("]"):
-        lowered = host.lower()
-        if not _IPV6_HOST.fullmatch(lowered):
-            raise OriginSyntaxError(f"{host!r} is not a valid IPv6 address literal")
-        return lowered
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise OriginSyntaxError(f"the host {host!r} is not a valid internationalised domain name") from None
-    host = host.lower()
+    """The host as a browser serializes it (WHATWG URL host parser), or :class:`OriginSyntaxError`.
+
+    ``*.`` is already removed.  ASCII host names are lowercased; internationalised names
+    are converted with UTS #46 non-transitional processing (:func:`domain_to_ascii`);
+    IPv6 literals are serialized compressed; an IPv4 address must already be in the
+    dotted-decimal form a browser sends, otherwise the hint names that form.
+    """
+    if host.startswith("["):
+        return _normalize_ipv6(host)
     if not host:
         raise OriginSyntaxError("an origin needs a host")
+    if not host.isascii() or "xn--" in host.lower():
+        host = domain_to_ascii(host)
+    host = host.lower()
+    if host.endswith("."):
+        raise OriginSyntaxError(
+            f"{host!r} ends with a dot, which makes it a different origin from {host.rstrip('.')!r} "
+            "(browsers send it as written) — remove the dot"
+        )
     labels = host.split(".")
+    if _ends_in_number(labels):
+        return _check_ipv4(host, labels)
     for label in labels:
         if not _HOST_LABEL.fullmatch(label):
             raise OriginSyntaxError(f"the host {host!r} is not a valid host name (bad label {label!r})")
     return host
+
+
+def domain_to_ascii(host: str) -> str:
+    """Convert a host name as the WHATWG URL standard does (UTS #46, non-transitional).
+
+    ``faß.example`` becomes ``xn--fa-hia.example`` (IDNA 2003, Python's built-in
+    ``idna`` codec, would give ``fass.example``, a different domain).  A name the
+    conversion refuses raises :class:`OriginSyntaxError`, with the ``xn--`` spelling a
+    browser may use when one can be computed.
+    """
+    try:
+        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        pass
+    try:
+        mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+        spelled = ".".join(
+            label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+            for label in mapped.split(".")
+        )
+    except (idna.IDNAError, UnicodeError, ValueError):
+        spelled = ""
+    message = f"the host {host!r} is not a valid internationalised domain name (UTS #46 / IDNA 2008)"
+    if spelled and spelled.lower() != host.lower():
+        raise _OtherSpelling(f"{message}; if your browser's address bar shows {spelled!r} for it,", spelled) from None
+    raise OriginSyntaxError(message) from None
+
+
+def _ends_in_number(labels: list[str]) -> bool:
+    """The URL standard's "ends in a number": such a host is parsed as an IPv4 address."""
+    last = labels[-1]
+    if last.isdigit():
+        return True
+    return last.startswith("0x") and all(ch in "0123456789abcdef" for ch in last[2:])
+
+
+def _ipv4_number(part: str) -> int | None:
+    if part.startswith("0x"):
+        digits, base = part[2:], 16
+    elif len(part) > 1 and part.startswith("0"):
+        digits, base = part[1:], 8
+    else:
+        digits, base = part, 10
+    if not digits:
+        return 0
+    try:
+        return int(digits, base) if digits.isascii() and digits.isalnum() else None
+    except ValueError:
+        return None
+
+
+def _check_ipv4(host: str, labels: list[str]) -> str:
+    """``host`` if it is an IPv4 address in dotted-decimal form; otherwise a hint with that form."""
+    numbers = [_ipv4_number(label) for label in labels]
+    address: int | None = None
+    if 1 <= len(numbers) <= 4 and None not in numbers:
+        *leading, last = [n for n in numbers if n is not None]
+        if all(n <= 255 for n in leading) and last < 256 ** (5 - len(numbers)):
+            address = last
+            for index, number in enumerate(leading):
+                address += number << (8 * (3 - index))
+    if address is None:
+        raise OriginSyntaxError(f"{host!r} ends in a number but is not an IPv4 address, so browsers refuse it")
+    canonical = str(ipaddress.IPv4Address(address))
+    if canonical != host:
+        raise _OtherSpelling(f"browsers read the address {host!r} as {canonical!r} and send that spelling —", canonical)
+    return host
+
+
+def _normalize_ipv6(host: str) -> str:
+    """``[...]`` as the URL standard serializes it: lowercase, the longest zero run compressed."""
+    inner = host[1:-1] if host.endswith("]") else ""
+    if not inner or "%" in inner:
+        raise OriginSyntaxError(f"{host!r} is not a valid IPv6 address literal")
+    try:
+        packed = ipaddress.IPv6Address(inner).packed
+    except ValueError:
+        raise OriginSyntaxError(f"{host!r} is not a valid IPv6 address literal") from None
+    pieces = [int.from_bytes(packed[i : i + 2], "big") for i in range(0, 16, 2)]
+    start, length = -1, 1  # only a run of two or more zero pieces is compressed: the first longest one
+    index = 0
+    while index < 8:
+        if pieces[index]:
+            index += 1
+            continue
+        end = index
+        while end < 8 and pieces[end] == 0:
+            end += 1
+        if end - index > length:
+            start, length = index, end - index
+        index = end
+    if start < 0:
+        return "[" + ":".join(f"{piece:x}" for piece in pieces) + "]"
+    head = ":".join(f"{piece:x}" for piece in pieces[:start])
+    tail = ":".join(f"{piece:x}" for piece in pieces[start + length :])
+    return f"[{head}::{tail}]"
+
+
+@functools.cache
+def _public_suffix_list() -> PublicSuffixList:
+    # Built on first use (~70 ms, ICANN and private sections of the list the package ships);
+    # only subdomain patterns and credentialed regexes need it, never a request.
+    return PublicSuffixList()
+
+
+def is_public_suffix(host: str) -> bool:
+    """True when anyone can register a site directly under ``host`` (``com``, ``co.uk``, ``github.io``).
+
+    From the Public Suffix List (ICANN and private sections), shipped offline by the
+    ``publicsuffixlist`` package; unlisted top-level names count as public, as the
+    list's default rule says.  ``localhost`` is not: its subdomains are loopback names.
+    """
+    return host != "localhost" and bool(_public_suffix_list().is_public(host))
+
+
+def registrable_domain(host: str) -> str | None:
+    """The registrable domain ("site") of ``host``: ``a.b.example.co.uk`` -> ``example.co.uk``.
+
+    ``None`` when ``host`` is itself a public suffix (see :func:`is_public_suffix`).
+    """
+    if host == "localhost" or host.endswith(".localhost"):
+        return "localhost"
+    found = _public_suffix_list().privatesuffix(host)
+    return found if isinstance(found, str) else None
 
 
 def parse_configured_origin(text: object) -> ConfiguredOrigin:
@@ -199,17 +345,24 @@ def parse_configured_origin(text: object) -> ConfiguredOrigin:
             "'*' is only meaningful as a whole leading label ('https://*.example.com') "
             "or as the port ('https://example.com:*'); for a regular expression use allow_origin_regex"
         )
-    bare_host = _normalize_host(bare_host)
+    try:
+        bare_host = _normalize_host(bare_host)
+    except _OtherSpelling as exc:
+        shown = f"{scheme}://{'*.' if subdomains else ''}{exc.host}{port}"
+        raise OriginSyntaxError(f"{exc} write {shown!r}") from None
     if subdomains:
-        if bare_host.startswith("["):
+        if bare_host.startswith("[") or _ends_in_number(bare_host.split(".")):
             raise OriginSyntaxError("an IP address has no subdomains")
-        labels = bare_host.split(".")
-        if labels[-1].isdigit():
-            raise OriginSyntaxError("an IP address has no subdomains")
-        if len(labels) == 1 and bare_host != "localhost":
+        if "." not in bare_host and bare_host != "localhost":
             raise OriginSyntaxError(
                 f"'*.{bare_host}' would accept every site under a top-level domain; "
                 "name the registrable domain ('https://*.example.com')"
+            )
+        if is_public_suffix(bare_host):
+            raise OriginSyntaxError(
+                f"'*.{bare_host}' would accept every site under the public suffix {bare_host!r}, where anyone "
+                f"can register one (Public Suffix List) — list your sites one by one "
+                f"('{scheme}://yours.{bare_host}'), or decide in allow_origin_func"
             )
         return ConfiguredOrigin("subdomains", f"{scheme}://{bare_host}{port}")
     if port == ":*":
