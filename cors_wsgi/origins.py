@@ -21,6 +21,7 @@ label, which makes it impossible for a pattern to accept a longer or foreign hos
 from __future__ import annotations
 
 import functools
+import inspect
 import ipaddress
 import logging
 import re
@@ -36,6 +37,7 @@ __all__ = [
     "OriginMatcher",
     "OriginSyntaxError",
     "domain_to_ascii",
+    "is_async_callable",
     "is_public_suffix",
     "parse_configured_origin",
     "parse_request_origin",
@@ -370,6 +372,42 @@ def parse_configured_origin(text: object) -> ConfiguredOrigin:
     return ConfiguredOrigin("exact", f"{scheme}://{bare_host}{port}")
 
 
+def _func_allows(result: object, origin: str) -> bool:
+    """Whether an ``allow_origin_func`` result other than True/False/None allows ``origin``.
+
+    An ``int`` or a :class:`re.Match` counts by its truth.  Anything else — above all an
+    awaitable from an ``async def`` function, which is always true — is a refusal, logged.
+    """
+    if isinstance(result, (int, re.Match)):
+        return bool(result)
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if callable(close):
+            close()  # never awaited: closed so Python does not warn about it later
+        logger.error(
+            "allow_origin_func returned an awaitable (%s) for origin %r, not True or False; the origin is "
+            "refused (the middleware cannot await it: give a plain function reading a cache refreshed elsewhere)",
+            type(result).__name__,
+            origin,
+        )
+        return False
+    logger.error(
+        "allow_origin_func returned %s for origin %r, not True or False; the origin is refused",
+        type(result).__name__,
+        origin,
+    )
+    return False
+
+
+def is_async_callable(func: object) -> bool:
+    """True for an ``async def`` function, async generator function, or object with an async ``__call__``."""
+    call_method = inspect.getattr_static(type(func), "__call__", None)  # a class with ``async def __call__``
+    for candidate in (func, call_method):
+        if inspect.iscoroutinefunction(candidate) or inspect.isasyncgenfunction(candidate):
+            return True
+    return False
+
+
 class OriginMatcher:
     """Decides whether a request's ``Origin`` is allowed; built once, read-only after.
 
@@ -421,11 +459,11 @@ class OriginMatcher:
             return origin
         if self.func is not None:
             try:
-                allowed = bool(self.func(origin))  # a result whose truth raises counts as raising
+                result = self.func(origin)
             except Exception:
                 logger.exception("allow_origin_func raised for origin %r; the origin is refused", origin)
                 return None
-            if allowed:
+            if result is True or (result is not False and result is not None and _func_allows(result, origin)):
                 return origin
         return None
 

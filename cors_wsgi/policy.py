@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Union
 
 from .errors import CORSConfigError
 from .headers import CORSResponseHeaders, forbidden_request_header_hint, is_token
-from .origins import ConfiguredOrigin, OriginMatcher, OriginSyntaxError, parse_configured_origin
+from .origins import ConfiguredOrigin, OriginMatcher, OriginSyntaxError, is_async_callable, parse_configured_origin
 from .resources import PathPattern, PathPatternError, ResourceTable, parse_path_pattern
 
 if TYPE_CHECKING:
@@ -385,12 +385,23 @@ class CORSPolicy:
         if func is not None and not callable(func):
             problems.add("allow_origin_func", f"expected a callable origin -> bool, not {type(func).__name__}")
             func = None
+        elif func is not None and is_async_callable(func):
+            problems.add(
+                f"allow_origin_func {getattr(func, '__qualname__', type(func).__name__)!r}",
+                "an async function cannot decide here: the middleware calls it without awaiting, and the "
+                "un-awaited coroutine would count as true for every origin — keep the allowed origins in a set "
+                "or cache that your app refreshes in the background, and pass a plain function that reads it "
+                "(examples/tenants_db.py)",
+            )
+            func = None
         self._set("allow_origin_regex", regex)
         self._set("allow_origin_func", func)
 
         if credentials and regex is not None:
             _check_credentialed_regex(regex, problems)
-        default_origins: object = [] if (regex is not None or func is not None) else "*"
+        # Judged on what was given, so that an invalid regex or function does not also bring the '*' default.
+        decided_elsewhere = given.get("allow_origin_regex") is not None or given.get("allow_origin_func") is not None
+        default_origins: object = [] if decided_elsewhere else "*"
         configured = self._compile_origins(given.get("allow_origins", default_origins), credentials, problems, given)
         any_origin = any(o.kind == "any" for o in configured)
         self._set("allow_origins", ("*",) if any_origin else tuple(_display_origin(o) for o in configured))
@@ -550,7 +561,14 @@ class CORSPolicy:
         return self._compiled
 
     def compiled_for_path(self, path: str) -> CompiledPolicy | None:
-        """The precomputed policy covering ``path``, or ``None`` when no CORS applies there."""
+        """The precomputed policy covering ``path``, or ``None`` when no CORS applies there.
+
+        ``path`` is text — a WSGI ``PATH_INFO`` goes through
+        :func:`cors_wsgi.resources.wsgi_path_to_text` first, an ASGI ``scope["path"]``
+        is text already — and is compared in its canonical form
+        (:func:`cors_wsgi.resources.canonical_path`): every spelling of a path gets
+        the policy of the canonical one.
+        """
         if self._table is None:
             return self._compiled
         return self._table.lookup(path)
