@@ -31,7 +31,6 @@ from .browser import (
     check_actual,
     check_preflight,
     needs_preflight,
-    normalize_method,
     preflight_request_headers,
     readable_response_headers,
     unsafe_header_names,
@@ -39,6 +38,7 @@ from .browser import (
 from .engine import actual_response_headers, answer_preflight
 from .errors import CORSConfigError
 from .headers import add_cors_headers, forbidden_request_header_hint
+from .methods import FORBIDDEN_METHODS, normalize_method
 from .origins import parse_request_origin
 from .policy import CORSPolicy
 
@@ -49,7 +49,6 @@ Header = tuple[str, str]
 ALLOWED, BLOCKED, ERROR = 0, 1, 2
 TIMEOUT = 10.0
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 
 
 class UsageError(Exception):
@@ -72,7 +71,7 @@ def _origin(value: str) -> str:
 def _method(value: str) -> str:
     if not _TOKEN.fullmatch(value):
         raise UsageError(f"bad method {value!r}: not an HTTP method name")
-    if value.upper() in _FORBIDDEN_METHODS:
+    if value.upper() in FORBIDDEN_METHODS:
         raise UsageError(f"method {value!r} is forbidden: fetch() throws before sending anything")
     return normalize_method(value)
 

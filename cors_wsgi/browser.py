@@ -18,7 +18,7 @@ The rules (the Fetch standard's "CORS check" and "CORS-preflight fetch"):
   standard says ``*`` never covers ``Authorization``; Chromium still lets it, and so
   does this module (a :attr:`Verdict.notes` entry says so).
 
-Standard library only; no network (the ``check`` command does the sending).
+Standard library and :mod:`cors_wsgi.methods` only; no network (the ``check`` command does the sending).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from .methods import SAFELISTED_METHODS, normalize_method
 
 __all__ = [
     "CORSRequest",
@@ -43,9 +45,6 @@ __all__ = [
 
 Header = tuple[str, str]
 
-SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-#: Methods a browser uppercases whatever case the script used.
-_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 _SIMPLE_CONTENT_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 _UNSAFE_BYTES = re.compile(r'[\x00-\x08\x0a-\x1f"():<>?@\[\\\]{}\x7f]')
 _LANGUAGE_VALUE = re.compile(r"[0-9A-Za-z *,\-.;=]*")
@@ -117,12 +116,6 @@ class Verdict:
             "hint": self.hint,
             "notes": list(self.notes),
         }
-
-
-def normalize_method(method: str) -> str:
-    """The method as the browser sends it: DELETE, GET, HEAD, OPTIONS, POST, PUT uppercased, others as written."""
-    upper = method.upper()
-    return upper if upper in _NORMALIZED_METHODS else method
 
 
 def _header_is_safelisted(name: str, value: str) -> bool:

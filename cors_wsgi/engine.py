@@ -1,5 +1,7 @@
-"""The CORS decision, as pure functions of a compiled policy and the request's CORS headers.
+"""The CORS decision: the compiled policy, and pure functions of it and the request's CORS headers.
 
+:class:`CompiledPolicy` holds every precomputed value one path's answers need (built
+by :class:`~cors_wsgi.CORSPolicy`, which imports this module, never the reverse).
 No WSGI and no framework here: every adapter (the WSGI middleware, the Flask
 extension, the ``explain`` command) asks the same two questions:
 
@@ -14,12 +16,15 @@ per request are the short header lists returned.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 from .headers import SAFELISTED_REQUEST_HEADERS, CORSResponseHeaders, is_token, parse_request_headers
-from .policy import CompiledPolicy
+from .methods import SAFELISTED_METHODS
+from .origins import ConfiguredOrigin, OriginMatcher
 
-__all__ = ["PreflightAnswer", "actual_response_headers", "answer_preflight"]
+__all__ = ["CompiledPolicy", "PreflightAnswer", "actual_response_headers", "answer_preflight"]
 
 logger = logging.getLogger("cors_wsgi")
 
@@ -49,6 +54,92 @@ class PreflightAnswer(NamedTuple):
     headers: tuple[Header, ...]
     body: bytes
     refusal: str | None
+
+
+class CompiledPolicy:
+    """Every value one path's CORS answers need, precomputed.  Internal.
+
+    Built by :class:`~cors_wsgi.CORSPolicy` from validated, normalized options; read
+    by the decisions below.  Read-only after construction, except
+    :attr:`preflight_memo`, a bounded memo of preflight decisions (see
+    :func:`answer_preflight`).
+    """
+
+    __slots__ = (
+        "any_origin",
+        "origin_matcher",
+        "vary_origin",
+        "credentials",
+        "methods_any",
+        "methods",
+        "methods_value",
+        "headers_any",
+        "headers",
+        "headers_value",
+        "max_age_headers",
+        "private_network",
+        "preflight_vary",
+        "preflight_origin_headers",
+        "preflight_memo",
+        "actual_by_origin",
+        "actual_any",
+        "actual_allowed_static",
+        "no_origin",
+        "refused",
+    )
+
+    def __init__(
+        self,
+        origins: list[ConfiguredOrigin],
+        regex: re.Pattern[str] | None,
+        func: Callable[[str], object] | None,
+        credentials: bool,
+        methods: list[str],
+        headers: list[str],
+        expose: list[str],
+        max_age: int | None,
+        private_network: bool,
+    ) -> None:
+        self.any_origin = any(o.kind == "any" for o in origins)
+        self.origin_matcher = OriginMatcher(origins, regex, func)
+        self.vary_origin = not self.any_origin
+        self.credentials: tuple[Header, ...] = (("Access-Control-Allow-Credentials", "true"),) if credentials else ()
+        self.methods_any = methods == ["*"]
+        self.methods = frozenset(methods) | SAFELISTED_METHODS
+        self.methods_value = ", ".join(methods)
+        self.headers_any = headers == ["*"]
+        self.headers = frozenset(h.lower() for h in headers)
+        self.headers_value = ", ".join(headers)
+        self.max_age_headers: tuple[Header, ...] = (
+            (("Access-Control-Max-Age", str(max_age)),) if max_age is not None else ()
+        )
+        self.private_network = private_network
+        vary = ["Access-Control-Request-Method", "Access-Control-Request-Headers"]
+        if private_network:
+            vary.append("Access-Control-Request-Private-Network")
+        if self.vary_origin:
+            vary.insert(0, "Origin")
+        self.preflight_vary = ", ".join(vary)
+        expose_headers: tuple[Header, ...] = (("Access-Control-Expose-Headers", ", ".join(expose)),) if expose else ()
+        self.actual_any = CORSResponseHeaders.build((("Access-Control-Allow-Origin", "*"), *expose_headers), None)
+        self.actual_allowed_static = (*self.credentials, *expose_headers)
+        # A public policy's answer is static: '*' on every response, with or without Origin, and no
+        # Vary, so a shared cache can serve any stored response to anyone (Fetch, "CORS protocol and
+        # HTTP caches").  Otherwise the answer depends on Origin, and every response says so.
+        self.refused = CORSResponseHeaders.build((), "Origin" if self.vary_origin else None)
+        self.no_origin = self.actual_any if self.any_origin else self.refused
+        # Whole answers for each exactly listed origin: a request from one costs one look-up.
+        exact = () if self.any_origin else self.origin_matcher.exact
+        self.preflight_origin_headers: dict[str, tuple[Header, ...]] = {
+            origin: (("Access-Control-Allow-Origin", origin), *self.credentials) for origin in exact
+        }
+        self.actual_by_origin = {
+            origin: CORSResponseHeaders.build(
+                (("Access-Control-Allow-Origin", origin), *self.actual_allowed_static), "Origin"
+            )
+            for origin in exact
+        }
+        self.preflight_memo: dict[tuple[str, str, str | None, str | None], PreflightAnswer] = {}
 
 
 #: Longer request values are shown cut to this many characters in refusal reasons.

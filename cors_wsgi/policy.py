@@ -1,10 +1,11 @@
 """Options in, validated and immutable policy out: the configuration "compiler".
 
 :class:`CORSPolicy` checks every option once, collects *all* problems into a single
-:class:`~cors_wsgi.CORSConfigError`, normalizes what is unambiguous, and precomputes
-every response-header value that does not depend on the request into a
-:class:`CompiledPolicy`.  The request path (:mod:`cors_wsgi.engine`) then does only
-dictionary and set look-ups on those values.
+:class:`~cors_wsgi.CORSConfigError`, normalizes what is unambiguous, and hands the
+result to :class:`~cors_wsgi.engine.CompiledPolicy`, which precomputes every
+response-header value that does not depend on the request.  The request path
+(:mod:`cors_wsgi.engine`) then does only dictionary and set look-ups on those values.
+This module imports the engine, never the reverse.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypedDict, Union
 
+from .engine import CompiledPolicy
 from .errors import CORSConfigError
-from .headers import CORSResponseHeaders, forbidden_request_header_hint, is_token
-from .origins import ConfiguredOrigin, OriginMatcher, OriginSyntaxError, is_async_callable, parse_configured_origin
+from .headers import forbidden_request_header_hint, is_token
+from .methods import DEFAULT_METHODS, FORBIDDEN_METHODS, NORMALIZED_METHODS
+from .origins import ConfiguredOrigin, OriginSyntaxError, is_async_callable, parse_configured_origin
 from .resources import PathPattern, PathPatternError, ResourceTable, parse_path_pattern
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
-
-    from .engine import PreflightAnswer
 
 __all__ = [
     "DEFAULT_METHODS",
@@ -39,13 +40,6 @@ __all__ = [
 Header = tuple[str, str]
 PathKey = Union[str, "re.Pattern[str]"]
 
-#: ``allow_methods`` when not given.
-DEFAULT_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-#: Methods a browser never needs to be allowed explicitly (CORS-safelisted methods).
-SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-#: Methods Fetch uppercases before sending, so a lowercase spelling in config means them.
-_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 MAX_MAX_AGE = 86400
 
 
@@ -92,92 +86,6 @@ def merge_options(*layers: Mapping[str, Any]) -> dict[str, Any]:
                 merged.pop(name, None)
         merged.update(layer)
     return merged
-
-
-class CompiledPolicy:
-    """Every value one path's CORS answers need, precomputed.  Internal.
-
-    Built by :class:`CORSPolicy` from validated, normalized options; consumed by
-    :mod:`cors_wsgi.engine`.  Read-only after construction, except
-    :attr:`preflight_memo`, a bounded memo of preflight decisions (see
-    :func:`cors_wsgi.engine.answer_preflight`).
-    """
-
-    __slots__ = (
-        "any_origin",
-        "origin_matcher",
-        "vary_origin",
-        "credentials",
-        "methods_any",
-        "methods",
-        "methods_value",
-        "headers_any",
-        "headers",
-        "headers_value",
-        "max_age_headers",
-        "private_network",
-        "preflight_vary",
-        "preflight_origin_headers",
-        "preflight_memo",
-        "actual_by_origin",
-        "actual_any",
-        "actual_allowed_static",
-        "no_origin",
-        "refused",
-    )
-
-    def __init__(
-        self,
-        origins: list[ConfiguredOrigin],
-        regex: re.Pattern[str] | None,
-        func: Callable[[str], object] | None,
-        credentials: bool,
-        methods: list[str],
-        headers: list[str],
-        expose: list[str],
-        max_age: int | None,
-        private_network: bool,
-    ) -> None:
-        self.any_origin = any(o.kind == "any" for o in origins)
-        self.origin_matcher = OriginMatcher(origins, regex, func)
-        self.vary_origin = not self.any_origin
-        self.credentials: tuple[Header, ...] = (("Access-Control-Allow-Credentials", "true"),) if credentials else ()
-        self.methods_any = methods == ["*"]
-        self.methods = frozenset(methods) | SAFELISTED_METHODS
-        self.methods_value = ", ".join(methods)
-        self.headers_any = headers == ["*"]
-        self.headers = frozenset(h.lower() for h in headers)
-        self.headers_value = ", ".join(headers)
-        self.max_age_headers: tuple[Header, ...] = (
-            (("Access-Control-Max-Age", str(max_age)),) if max_age is not None else ()
-        )
-        self.private_network = private_network
-        vary = ["Access-Control-Request-Method", "Access-Control-Request-Headers"]
-        if private_network:
-            vary.append("Access-Control-Request-Private-Network")
-        if self.vary_origin:
-            vary.insert(0, "Origin")
-        self.preflight_vary = ", ".join(vary)
-        expose_headers: tuple[Header, ...] = (("Access-Control-Expose-Headers", ", ".join(expose)),) if expose else ()
-        self.actual_any = CORSResponseHeaders.build((("Access-Control-Allow-Origin", "*"), *expose_headers), None)
-        self.actual_allowed_static = (*self.credentials, *expose_headers)
-        # A public policy's answer is static: '*' on every response, with or without Origin, and no
-        # Vary, so a shared cache can serve any stored response to anyone (Fetch, "CORS protocol and
-        # HTTP caches").  Otherwise the answer depends on Origin, and every response says so.
-        self.refused = CORSResponseHeaders.build((), "Origin" if self.vary_origin else None)
-        self.no_origin = self.actual_any if self.any_origin else self.refused
-        # Whole answers for each exactly listed origin: a request from one costs one look-up.
-        exact = () if self.any_origin else self.origin_matcher.exact
-        self.preflight_origin_headers: dict[str, tuple[Header, ...]] = {
-            origin: (("Access-Control-Allow-Origin", origin), *self.credentials) for origin in exact
-        }
-        self.actual_by_origin = {
-            origin: CORSResponseHeaders.build(
-                (("Access-Control-Allow-Origin", origin), *self.actual_allowed_static), "Origin"
-            )
-            for origin in exact
-        }
-        self.preflight_memo: dict[tuple[str, str, str | None, str | None], PreflightAnswer] = {}
 
 
 class _Problems:
@@ -477,9 +385,9 @@ class CORSPolicy:
         for index, method in methods:
             upper = method.upper()
             where = f"allow_methods[{index}] {method!r}"
-            if upper in _FORBIDDEN_METHODS:
+            if upper in FORBIDDEN_METHODS:
                 problems.add(where, "browsers forbid this method (fetch() throws); remove it")
-            elif upper in _NORMALIZED_METHODS:
+            elif upper in NORMALIZED_METHODS:
                 result.append(upper)  # browsers uppercase these six before sending
             elif upper == "PATCH" and method != "PATCH":
                 problems.add(
