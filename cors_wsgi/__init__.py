@@ -9,10 +9,11 @@
 Map of the package (where to look for what):
 
 ``policy``      options in -> validated, immutable :class:`CORSPolicy`; precomputes answers
-``origins``     parsing one origin; matching a request's origin against the configured ones
+``origins``     one origin: parsing, the browser's serialization (IDNA, IPs), public suffixes; matching
+``methods``     the method tables (safelisted, normalized, forbidden)
 ``headers``     header-name tokens, the bounded request-headers parser, ``Vary`` merging
 ``resources``   per-path patterns and their "most specific wins" order
-``engine``      the decision: preflight answer, or headers for the application's answer
+``engine``      the compiled policy and the decision: preflight answer, or headers for the app's answer
 ``middleware``  the WSGI adapter
 ``browser``     the browser's side of the protocol (used by ``python -m cors_wsgi check``)
 ``errors``      :class:`CORSConfigError`
