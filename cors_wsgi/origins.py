@@ -160,16 +160,25 @@ def domain_to_ascii(host: str) -> str:
     browser may use when one can be computed.
     """
     try:
-        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
-    except (idna.IDNAError, UnicodeError, ValueError):
-        pass
-    try:
         mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        mapped = ""
+    if mapped:
+        try:
+            # ASCII labels are kept as they are (browsers do not apply the STD3 rules, so '_' stays
+            # allowed); only Unicode and 'xn--' labels go through IDNA 2008's conversion and checks.
+            return ".".join(
+                label if label.isascii() and not label.startswith("xn--") else idna.alabel(label).decode("ascii")
+                for label in mapped.split(".")
+            )
+        except (idna.IDNAError, UnicodeError, ValueError):
+            pass
+    try:
         spelled = ".".join(
             label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
             for label in mapped.split(".")
         )
-    except (idna.IDNAError, UnicodeError, ValueError):
+    except (UnicodeError, ValueError):
         spelled = ""
     message = f"the host {host!r} is not a valid internationalised domain name (UTS #46 / IDNA 2008)"
     if spelled and spelled.lower() != host.lower():

@@ -75,6 +75,12 @@ def test_the_policy_shows_the_spelling_browsers_send() -> None:
     assert policy.allow_origins == ("https://xn--fa-hia.example", "https://*.xn--bcher-kva.example")
 
 
+def test_ascii_labels_beside_an_idn_label_keep_their_underscores_as_in_browsers() -> None:
+    # The URL standard converts with UseSTD3ASCIIRules=false: '_dev' stays a valid label.
+    options = {"allow_origins": ["https://_dev.Bücher.example"], "allow_credentials": True}
+    assert answer(options, "https://_dev.xn--bcher-kva.example") == allowed("https://_dev.xn--bcher-kva.example")
+
+
 def test_a_name_uts46_cannot_convert_is_refused_with_the_punycode_spelling_in_the_hint() -> None:
     (problem,) = problems(allow_origins=["https://☕.example:8443"])
     assert "not a valid internationalised domain name" in problem
