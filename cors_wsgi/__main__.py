@@ -19,7 +19,7 @@ import ssl
 import sys
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -389,7 +389,7 @@ def _explain(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
     policy = _policy(args)
     url = args.url
     path = urlsplit(url).path or "/"
-    compiled = policy.compiled_for_path(path)
+    compiled = policy.compiled_for_path(unquote(path))  # the server percent-decodes the path once
     steps: list[dict[str, Any]] = []
     preflighted = needs_preflight(request.method, request.headers)
     notes: tuple[str, ...] = ()

@@ -9,6 +9,7 @@ from .engine import PreflightAnswer, actual_response_headers, answer_preflight
 from .errors import CORSConfigError
 from .headers import CORSResponseHeaders, add_cors_headers
 from .policy import CompiledPolicy, CORSPolicy
+from .resources import wsgi_path_to_text
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -77,7 +78,11 @@ class CORSMiddleware:
       status, gets the CORS headers for an allowed origin and ``Vary: Origin``
       whenever the answer depends on the origin.
 
-    Paths no ``resources`` pattern covers pass through untouched.  The response body is
+    With ``resources``, the policy is chosen on the request's path decoded to text and
+    made canonical (``//admin/x``, ``/./admin/x`` and ``/x/../admin/x`` count as
+    ``/admin/x``; see :mod:`cors_wsgi.resources`); the application still sees
+    ``PATH_INFO`` exactly as the server passed it.  Paths no ``resources`` pattern
+    covers pass through untouched.  The response body is
     never touched.  :attr:`debug` can be switched at any time from any thread.
     """
 
@@ -117,7 +122,8 @@ class CORSMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         policy: CompiledPolicy | None = self._compiled
         if policy is None:
-            policy = self.policy.compiled_for_path(environ.get("PATH_INFO", ""))
+            # Chosen on the decoded, canonical path (see cors_wsgi.resources); the environ is left as it is.
+            policy = self.policy.compiled_for_path(wsgi_path_to_text(environ.get("PATH_INFO", "")))
             if policy is None:
                 return self.app(environ, start_response)
         origin = environ.get("HTTP_ORIGIN")

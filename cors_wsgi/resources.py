@@ -10,8 +10,25 @@ Grammar of a pattern (a key of the ``resources`` option):
 ``re.compile(r"/v[0-9]+/.*")``
     A compiled regular expression, which must match the *whole* path.
 
-Paths are compared case-sensitively against ``PATH_INFO`` exactly as the server
-passes it: no second percent-decoding, no ``+``-to-space, no case folding.
+Paths are compared case-sensitively, as text, on the canonical path
+(:func:`canonical_path`): a run of slashes counts as one, then ``.`` and ``..``
+segments are removed as RFC 3986 ``remove_dot_segments`` does (``..`` never climbs
+above ``/``), so ``//admin/users``, ``/./admin/users`` and ``/x/../admin/users`` all get
+the policy of ``/admin/users`` — the path Werkzeug serves ``//admin/users`` as, and
+the one a server, proxy or file system that resolves dot segments serves: no spelling
+gets a broader, or any other, policy than its canonical form.  A trailing slash is
+kept (``/api/`` is not ``/api``).  Nothing else is normalized: no second percent-decoding (``%2F`` stays
+``%2F``), no ``+``-to-space, no case folding, no Unicode normalization.  The
+canonical path is used to choose the policy only; the application still sees the
+path exactly as the server passed it.
+
+The path is text as the user writes it and the browser shows it: ``"/café/*"``
+covers a request for ``/caf%C3%A9/x``.  A WSGI server passes ``PATH_INFO`` as the
+percent-decoded *bytes* read as latin-1 (PEP 3333: ``/cafÃ©/x``), so the WSGI
+adapters decode it first with :func:`wsgi_path_to_text`, the way Werkzeug does
+before routing; an ASGI ``scope["path"]`` is already text.  A plain pattern must
+itself be canonical (``"/api//x"`` is refused with a hint); a regular expression is
+matched against the canonical path.
 
 Priority, when several patterns cover a path, from most to least specific:
 
@@ -22,7 +39,8 @@ Priority, when several patterns cover a path, from most to least specific:
 
 Only subtrees that both contain the path are compared by depth, so the order never
 depends on the length of unrelated patterns.  A lookup costs one dictionary look-up
-per ``/`` in the path plus one match per regular expression.
+per ``/`` in the path plus one match per regular expression; canonicalizing an
+already-canonical path costs three substring tests.
 """
 
 from __future__ import annotations
@@ -31,11 +49,61 @@ import re
 from collections.abc import Iterable
 from typing import Generic, NamedTuple, TypeVar
 
-__all__ = ["PathPattern", "PathPatternError", "ResourceTable", "parse_path_pattern"]
+__all__ = [
+    "PathPattern",
+    "PathPatternError",
+    "ResourceTable",
+    "canonical_path",
+    "parse_path_pattern",
+    "wsgi_path_to_text",
+]
 
 T = TypeVar("T")
 
 _REGEX_SIGNS = re.compile(r"[\\^$()\[\]{}|?]|\.\*|\.\+")
+
+
+def wsgi_path_to_text(path_info: str) -> str:
+    """A WSGI ``PATH_INFO`` (PEP 3333: bytes read as latin-1) as the text it spells.
+
+    Decodes the bytes as UTF-8, each invalid sequence becoming U+FFFD — as Werkzeug
+    does before routing — so ``"/cafÃ©"`` becomes ``"/café"``.  An ASCII path is
+    returned as it is; a string that cannot be latin-1 bytes (a server that already
+    decoded it) too.  Never raises.  For choosing a policy only: never write the result
+    back into the environ.
+    """
+    if path_info.isascii():
+        return path_info
+    try:
+        return path_info.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return path_info
+
+
+def canonical_path(path: str) -> str:
+    """``path`` with runs of ``/`` collapsed, then ``.``/``..`` segments removed.
+
+    ``..`` never climbs above ``/``; a trailing slash (or a last ``.``/``..`` segment)
+    leaves a trailing slash, as RFC 3986 ``remove_dot_segments`` does; a path not
+    starting with ``/`` (``""`` included) is read as if it did, as routers do.  Nothing
+    is decoded or case-folded.  An already-canonical path is returned as it is, after
+    three substring tests.
+    """
+    if path[:1] == "/" and "//" not in path and "/." not in path:
+        return path
+    segments = path.split("/")
+    kept: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment and segment != ".":
+            kept.append(segment)
+    if not kept:
+        return "/"
+    if segments[-1] in ("", ".", ".."):
+        kept.append("")
+    return "/" + "/".join(kept)
 
 
 class PathPatternError(ValueError):
@@ -73,11 +141,22 @@ def parse_path_pattern(pattern: object) -> PathPattern:
         prefix = pattern[:-1]
         if "*" in prefix:
             raise PathPatternError("'*' is only meaningful as the last segment ('/api/*')")
+        _refuse_non_canonical(prefix, "*")
         return PathPattern("subtree", prefix)
     if "*" in pattern:
         suggestion = pattern[: pattern.index("*")].rstrip("/") + "/*"
         raise PathPatternError(f"'*' is only meaningful as the last segment — did you mean {suggestion!r}?")
+    _refuse_non_canonical(pattern, "")
     return PathPattern("exact", pattern)
+
+
+def _refuse_non_canonical(path: str, star: str) -> None:
+    canonical = canonical_path(path)
+    if canonical != path:
+        raise PathPatternError(
+            "requests are matched on their canonical path (no '//', '.' or '..' segments), "
+            f"so {path + star!r} would never match — did you mean {canonical + star!r}?"
+        )
 
 
 class ResourceTable(Generic[T]):
@@ -102,7 +181,12 @@ class ResourceTable(Generic[T]):
                 self._subtrees[pattern.text] = value
 
     def lookup(self, path: str) -> T | None:
-        """The value of the most specific pattern covering ``path``, or ``None``."""
+        """The value of the most specific pattern covering ``path``, or ``None``.
+
+        ``path`` is text (for WSGI, ``PATH_INFO`` through :func:`wsgi_path_to_text`);
+        the patterns are compared with its :func:`canonical_path`.
+        """
+        path = canonical_path(path)
         value = self._exact.get(path)
         if value is not None:
             return value

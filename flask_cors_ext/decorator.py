@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from cors_wsgi import CORSConfigError
 from cors_wsgi.middleware import is_preflight, preflight_answer
 
-from .extension import EXTENSION_KEY, HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, install
+from .extension import EXTENSION_KEY, HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, install, request_path
 from .options import check_alone, core_options
 
 __all__ = ["cross_origin"]
@@ -93,7 +93,7 @@ def _serve_unwrapped_request(app: Flask, **_extra: Any) -> None:
 
             raise _PreflightAnswered(response=app.response_class(answer.body, answer.status, list(answer.headers)))
         return
-    path = environ.get("PATH_INFO", "")
+    path = request_path(environ)
 
     @after_this_request
     def add_cors_headers_to(response: Response) -> Response:

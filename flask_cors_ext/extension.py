@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -31,7 +32,7 @@ from cors_wsgi.engine import actual_response_headers
 from cors_wsgi.headers import add_cors_headers
 from cors_wsgi.middleware import is_preflight, respond_to_preflight
 from cors_wsgi.policy import CompiledPolicy, PathKey, merge_options
-from cors_wsgi.resources import ResourceTable, parse_path_pattern
+from cors_wsgi.resources import ResourceTable, parse_path_pattern, wsgi_path_to_text
 
 from .cli import cors_command
 from .options import check_alone, config_options, core_options
@@ -253,7 +254,7 @@ class CORSState:
 
     def for_preflight(self, environ: dict[str, Any]) -> CompiledPolicy | None:
         """The policy for a preflight, routed here the way Flask would route the actual request."""
-        path = environ.get("PATH_INFO", "")
+        path = request_path(environ)
         if self._needs_routing():
             endpoint = self._route(environ, environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"])
             if endpoint is not None:
@@ -263,21 +264,23 @@ class CORSState:
         return self.for_path(path)
 
     def _route(self, environ: dict[str, Any], method: str) -> str | None:
-        """The endpoint a ``method`` request to this URL reaches (following a trailing-slash
-        redirect, and taking the route's own methods when it does not accept ``method``)."""
+        """The endpoint a ``method`` request to this URL reaches (following Flask's redirects —
+        a missing trailing slash, merged slashes — and taking the route's own methods when it
+        does not accept ``method``)."""
         request = self.app.request_class(environ, populate_request=False)
         adapter = self.app.create_url_adapter(request)
         if adapter is None:
             return None
-        path = request.path
-        for _ in range(3):  # at most: not allowed (or not found), then with the slash, then matched
+        path = request.path  # Werkzeug's: decoded, leading slashes stripped to one
+        for _ in range(4):  # at most: not allowed (or not found), slashes merged, with the slash, matched
             try:
                 rule, _arguments = adapter.match(path, method=method, return_rule=True)
                 return rule.endpoint if isinstance(rule.endpoint, str) else None
-            except RequestRedirect:
-                if path.endswith("/"):
+            except RequestRedirect as redirect:
+                target = _redirect_path(redirect.new_url, adapter.get_host(None), adapter.script_name)
+                if target is None or target == path:
                     return None
-                path += "/"  # the route is '/items/': Flask would redirect there
+                path = target  # '/items' to '/items/', '/a//b' to '/a/b': the view there answers
             except MethodNotAllowed as error:
                 method = next(iter(error.valid_methods or ()), "")
                 if not method:
@@ -308,12 +311,33 @@ class FlaskCORSMiddleware:
             if compiled is not None:
                 return respond_to_preflight(compiled, environ, start_response, state.debug)
             return self.wsgi_app(environ, start_response)
-        path = environ.get("PATH_INFO", "")
+        path = request_path(environ)
 
         def start_response_with_cors(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Any:
             return start_response(status, state.with_cors_headers(environ, path, headers), exc_info)
 
         return self.wsgi_app(environ, start_response_with_cors)
+
+
+def request_path(environ: dict[str, Any]) -> str:
+    """The path that chooses a ``resources`` policy: ``PATH_INFO`` decoded to text as Werkzeug
+    decodes it; the policy lookup then takes its canonical form (:mod:`cors_wsgi.resources`).
+
+    Werkzeug routes ``//admin/x`` as ``/admin/x`` and redirects ``/admin//x`` there, both
+    the canonical form; a dot segment is routed as written, and only a view whose rule
+    captures it (``<path:...>``) serves it: the policy is then still the canonical path's.
+    """
+    return wsgi_path_to_text(environ.get("PATH_INFO", ""))
+
+
+def _redirect_path(new_url: str, host: str, script_name: str) -> str | None:
+    """The path (below ``script_name``) of a redirect Werkzeug's routing raised, or ``None``
+    when it leads out of this application."""
+    parts = urlsplit(new_url)
+    root = "/" + script_name.strip("/") if script_name.strip("/") else ""
+    if parts.netloc != host or not (parts.path == root or parts.path.startswith(root + "/")):
+        return None
+    return unquote(parts.path[len(root) :]) or "/"
 
 
 _install_lock = threading.Lock()
