@@ -35,7 +35,7 @@ from cors_wsgi.policy import CompiledPolicy, PathKey, merge_options
 from cors_wsgi.resources import ResourceTable, parse_path_pattern, wsgi_path_to_text
 
 from .cli import cors_command
-from .options import check_alone, config_options, core_options
+from .options import check_alone, check_boolean, config_options, core_options
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -138,11 +138,18 @@ class CORSState:
 
     @property
     def debug(self) -> bool:
-        """Refused preflights explain themselves: the ``debug`` option, else ``app.debug``."""
-        return self.app.debug if self._debug is None else bool(self._debug)
+        """Refused preflights explain themselves: the ``debug`` option, else ``app.debug``.
+
+        Set it to True or False (``None``: follow ``app.debug`` again); anything else,
+        ``"false"`` included, raises :class:`~cors_wsgi.CORSConfigError`.
+        """
+        return self.app.debug if self._debug is None else self._debug
 
     @debug.setter
     def debug(self, value: bool | None) -> None:
+        problem = check_boolean(value, f"app.extensions[{EXTENSION_KEY!r}].debug", none_ok=True)
+        if problem is not None:
+            raise CORSConfigError([problem])
         self._debug = value
 
     # -- which policy applies -------------------------------------------------------------

@@ -14,7 +14,15 @@ from typing import Any
 from cors_wsgi import CORSConfigError, CORSPolicy
 from cors_wsgi.policy import OPTION_NAMES
 
-__all__ = ["ALIASES", "COMPATIBILITY_ONLY", "check_alone", "config_options", "core_options"]
+__all__ = [
+    "ALIASES",
+    "BOOLEAN_OPTIONS",
+    "COMPATIBILITY_ONLY",
+    "check_alone",
+    "check_boolean",
+    "config_options",
+    "core_options",
+]
 
 #: flask-cors spelling -> core spelling.  flask-cors's ``allow_headers``,
 #: ``expose_headers``, ``max_age``, ``resources`` and ``allow_private_network`` are
@@ -54,6 +62,29 @@ COMPATIBILITY_ONLY: Mapping[str, tuple[tuple[bool, ...] | None, str]] = {
 
 _KNOWN = (*OPTION_NAMES, *ALIASES, *COMPATIBILITY_ONLY)
 
+#: Core options that take True or False, and nothing else (``"false"`` is not false).
+#: ``debug`` may also be ``None``: not set, follow ``app.debug``.
+BOOLEAN_OPTIONS = frozenset({"allow_credentials", "allow_private_network", "debug"})
+
+
+def check_boolean(value: object, shown: str, *, from_config: bool = False, none_ok: bool = False) -> str | None:
+    """The problem with ``value`` for a boolean option shown as ``shown``, or ``None`` when it is a bool.
+
+    Never reads truthiness: ``"false"``, ``"0"``, ``0`` and ``1`` are all refused.
+    """
+    if isinstance(value, bool) or (none_ok and value is None):
+        return None
+    problem = f"{shown} expects True or False, not {value!r}"
+    if isinstance(value, str):
+        if from_config:
+            problem += (
+                " — environment strings are not parsed; use app.config.from_prefixed_env(), "
+                "which reads JSON (false/true)"
+            )
+        else:
+            problem += " — strings are not parsed; write True or False"
+    return problem
+
 
 def core_options(options: Mapping[str, Any], where: str, *, key_prefix: str = "") -> dict[str, Any]:
     """Translate options given in either vocabulary to core names, checking every name.
@@ -74,8 +105,9 @@ def core_options(options: Mapping[str, Any], where: str, *, key_prefix: str = ""
     for name, value in options.items():
         if name in COMPATIBILITY_ONLY:
             accepted, why = COMPATIBILITY_ONLY[name]
-            if not isinstance(value, bool):
-                problems.append(f"{where}: {shown(name)} expects True or False, not {value!r}")
+            problem = check_boolean(value, shown(name), from_config=bool(key_prefix))
+            if problem is not None:
+                problems.append(f"{where}: {problem}")
             elif accepted is not None and value not in accepted:
                 problems.append(f"{where}: {shown(name)}={value!r} is not supported: {why}")
             continue
@@ -92,6 +124,11 @@ def core_options(options: Mapping[str, Any], where: str, *, key_prefix: str = ""
             )
             continue
         spelled[core] = name
+        if core in BOOLEAN_OPTIONS:
+            problem = check_boolean(value, shown(name), from_config=bool(key_prefix), none_ok=core == "debug")
+            if problem is not None:
+                problems.append(f"{where}: {problem}")
+                continue
         result[core] = value
     resources = result.get("resources")
     if isinstance(resources, Mapping):  # each entry may use either vocabulary too
