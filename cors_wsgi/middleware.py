@@ -123,7 +123,8 @@ class CORSMiddleware:
         policy: CompiledPolicy | None = self._compiled
         if policy is None:
             # Chosen on the decoded, canonical path (see cors_wsgi.resources); the environ is left as it is.
-            policy = self.policy.compiled_for_path(wsgi_path_to_text(environ.get("PATH_INFO", "")))
+            path: str = environ.get("PATH_INFO", "")
+            policy = self.policy.compiled_for_path(path if path.isascii() else wsgi_path_to_text(path))
             if policy is None:
                 return self.app(environ, start_response)
         origin = environ.get("HTTP_ORIGIN")
