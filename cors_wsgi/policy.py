@@ -22,6 +22,7 @@ from .errors import CORSConfigError
 from .headers import forbidden_request_header_hint, is_token
 from .methods import DEFAULT_METHODS, FORBIDDEN_METHODS, NORMALIZED_METHODS
 from .origins import ConfiguredOrigin, OriginSyntaxError, is_async_callable, parse_configured_origin
+from .regex_safety import backtracking_problems, lookalike_problem
 from .resources import PathPattern, PathPatternError, ResourceTable, parse_path_pattern
 
 if TYPE_CHECKING:
@@ -333,17 +334,26 @@ class CORSPolicy:
             if not isinstance(value.pattern, str):
                 problems.add("allow_origin_regex", "compile the regular expression from a str, not bytes")
                 return None
-            return value
-        if not isinstance(value, str):
+            regex = value
+        elif not isinstance(value, str):
             problems.add("allow_origin_regex", f"expected a str or a compiled pattern, not {type(value).__name__}")
             return None
-        try:
-            return re.compile(value)
-        except re.error as exc:  # its text quotes the pattern: escaped, so no CR/LF reaches a message
-            problems.add(f"allow_origin_regex {value!r}", f"not a valid regular expression: {ascii(str(exc))[1:-1]}")
-        except (RecursionError, OverflowError, MemoryError) as exc:  # deep nesting, huge repeat counts
-            problems.add(f"allow_origin_regex {value!r}", f"too complex to compile ({type(exc).__name__})")
-        return None
+        else:
+            try:
+                regex = re.compile(value)
+            except re.error as exc:  # its text quotes the pattern: escaped, so no CR/LF reaches a message
+                problems.add(
+                    f"allow_origin_regex {value!r}", f"not a valid regular expression: {ascii(str(exc))[1:-1]}"
+                )
+                return None
+            except (RecursionError, OverflowError, MemoryError) as exc:  # deep nesting, huge repeat counts
+                problems.add(f"allow_origin_regex {value!r}", f"too complex to compile ({type(exc).__name__})")
+                return None
+        # Refused before it ever runs: a request could make it backtrack for seconds (and so could the probes below).
+        slow = backtracking_problems(regex)
+        for message in slow:
+            problems.add(f"allow_origin_regex {regex.pattern!r}", message)
+        return None if slow else regex
 
     @staticmethod
     def _compile_origins(
@@ -501,6 +511,9 @@ def _check_credentialed_regex(regex: re.Pattern[str], problems: _Problems) -> No
                 r"e.g. r'https://([a-z0-9-]+\.)*example\.com'",
             )
             return
+    lookalike = lookalike_problem(regex)  # e.g. 'https://.*example\.com' also accepts 'https://evilexample.com'
+    if lookalike is not None:
+        problems.add(f"allow_origin_regex {regex.pattern!r}", lookalike)
 
 
 def _display_origin(origin: ConfiguredOrigin) -> str:

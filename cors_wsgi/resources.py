@@ -49,6 +49,8 @@ import re
 from collections.abc import Iterable
 from typing import Generic, NamedTuple, TypeVar
 
+from .regex_safety import backtracking_problems
+
 __all__ = [
     "PathPattern",
     "PathPatternError",
@@ -123,6 +125,9 @@ def parse_path_pattern(pattern: object) -> PathPattern:
     if isinstance(pattern, re.Pattern):
         if not isinstance(pattern.pattern, str):
             raise PathPatternError("a regular expression for paths must be compiled from a str, not bytes")
+        slow = backtracking_problems(pattern)  # a request path could make it backtrack for seconds
+        if slow:
+            raise PathPatternError("; ".join(slow))
         return PathPattern("regex", pattern.pattern, pattern)
     if not isinstance(pattern, str):
         raise PathPatternError(
