@@ -79,8 +79,14 @@ def _parse(regex: re.Pattern[str]) -> tuple[Items, int]:
     """The parse tree of ``regex`` and its global flags; raises :class:`_TooComplex`."""
     if len(regex.pattern) > MAX_PATTERN_LENGTH:
         raise _TooComplex(f"longer than {MAX_PATTERN_LENGTH} characters")
+    return _parse_text(regex.pattern, regex.flags)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_text(pattern: str, flags: int) -> tuple[Items, int]:
+    # Cached: the look-alike and backtracking checks of one regex read the same tree (never modified).
     try:
-        tree = _sre_parse.parse(regex.pattern, regex.flags)
+        tree = _sre_parse.parse(pattern, flags)
     except RecursionError:
         raise _TooComplex("too deeply nested") from None
     except Exception as exc:  # re.error cannot happen for a compiled pattern; be safe anyway
@@ -650,8 +656,14 @@ _LOOKALIKE_HINT = {
 
 
 def lookalike_problem(regex: re.Pattern[str]) -> str | None:
-    """The message for a credentialed ``allow_origin_regex`` that accepts a look-alike, or ``None``."""
-    found = find_lookalike(regex)
+    """The message for a credentialed ``allow_origin_regex`` that accepts a look-alike, or ``None``.
+
+    Never raises: a failure inside the probe (none is known) counts as nothing found.
+    """
+    try:
+        found = find_lookalike(regex)
+    except Exception:  # pragma: no cover - a configuration check must not crash the configuration
+        return None
     if found is None:
         return None
     return (
