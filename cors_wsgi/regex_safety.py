@@ -36,7 +36,7 @@ except ImportError:  # Python 3.10
     import sre_constants as _sre_c  # type: ignore[no-redef,unused-ignore]
     import sre_parse as _sre_parse  # type: ignore[no-redef,unused-ignore]
 
-__all__ = ["Lookalike", "backtracking_problems", "lookalike_problem", "lookalikes", "witnesses"]
+__all__ = ["Lookalike", "backtracking_problems", "find_lookalike", "lookalike_problem", "lookalikes", "witnesses"]
 
 _MAXREPEAT: int = _sre_c.MAXREPEAT
 _LITERAL = _sre_c.LITERAL
