@@ -24,6 +24,7 @@ from wsgiref.validate import validator
 
 from hypothesis import settings
 from hypothesis import strategies as st
+from publicsuffixlist import PublicSuffixList
 
 # ---------------------------------------------------------------------------------------
 # Budgets
@@ -183,7 +184,16 @@ def repeated(src: Source, one: Callable[[], str]) -> str:
 
 _LABELS = ("a", "b", "api", "app", "example", "com", "org", "evil", "net", "sub", "x-1", "xn--bcher-kva", "_s")
 _LABEL_ALPHABET = string.ascii_lowercase + string.digits + "-_"
-_IPV6 = ("[::1]", "[2001:db8::1]", "[::ffff:127.0.0.1]")
+_IPV6 = ("[::1]", "[2001:db8::1]", "[::ffff:7f00:1]")  # as browsers serialize them
+#: Other spellings of the same addresses, which a configuration may use (normalized, like host case).
+_IPV6_SPELLINGS = {
+    "[::1]": "[0:0:0:0:0:0:0:1]",
+    "[::ffff:7f00:1]": "[::FFFF:127.0.0.1]",
+    "[2001:db8::1]": "[2001:DB8:0::1]",
+}
+#: The Public Suffix List (the same offline copy the library reads): a subdomain pattern over a
+#: public suffix is a configuration error, so random valid policies avoid them.
+_PUBLIC_SUFFIXES = PublicSuffixList()
 _SCHEMES = ("http", "https", "https", "ws", "wss", "chrome-extension")
 _PORTS = (80, 443, 3000, 8080, 8443, 1, 65535)
 _TLDS = ("com", "org", "net", "test", "localhost")
@@ -199,14 +209,19 @@ def host(src: Source) -> str:
         return "localhost"
     if kind == 1:
         return pick(src, _IPV6)
-    return ".".join(label(src) for _ in range(src.integer(1, 4)))
+    labels = [label(src) for _ in range(src.integer(1, 4))]
+    last = labels[-1]
+    if last.isdigit() or (last.startswith("0x") and all(ch in string.hexdigits for ch in last[2:])):
+        labels.append("test")  # a host ending in a number is an IPv4 address to a browser (or invalid)
+    return ".".join(labels)
 
 
 def parent(src: Source) -> str:
     """A host a subdomain pattern may name: 'localhost' or two labels or more, not an IP address."""
     if chance(src, 5):
         return "localhost"
-    return ".".join([*(label(src) for _ in range(src.integer(1, 2))), pick(src, _TLDS)])
+    found = ".".join([*(label(src) for _ in range(src.integer(1, 2))), pick(src, _TLDS)])
+    return found if found.endswith("localhost") or not _PUBLIC_SUFFIXES.is_public(found) else f"site.{found}"
 
 
 def port(src: Source) -> int | None:
@@ -225,6 +240,8 @@ def exact_entry(src: Source) -> tuple[str, str]:
     scheme, the_host, the_port = pick(src, _SCHEMES), host(src), port(src)
     serialized = serialize(scheme, the_host, the_port)
     text = serialized
+    if the_host in _IPV6_SPELLINGS and boolean(src):
+        text = serialize(scheme, _IPV6_SPELLINGS[the_host], the_port)  # normalized to the browser's spelling
     if boolean(src) and the_port is None and scheme in DEFAULT_PORT:
         text += f":{DEFAULT_PORT[scheme]}"  # normalized away
     if boolean(src):
@@ -442,9 +459,12 @@ def origin_allowed(spec: Spec, origin: str) -> bool:
         return True
     if spec.func is not None:
         try:
-            return bool(spec.func(origin))
+            result = spec.func(origin)
         except Exception:
             return False
+        # True allows; an int or a re.Match counts by its truth; any other value (a list, a str, an
+        # awaitable) is a refusal, logged.
+        return result is True or (isinstance(result, (int, re.Match)) and bool(result))
     return False
 
 
