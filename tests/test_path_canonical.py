@@ -330,7 +330,7 @@ def allowed_origins(path_info: str) -> set[str]:
     }
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(segments=st.lists(SEGMENTS, max_size=8), leading=st.sampled_from(["/", "//", ""]))
 def test_every_spelling_gets_the_policy_of_its_canonical_spelling(segments: list[str], leading: str) -> None:
     path = leading + "/".join(segments)
@@ -375,6 +375,38 @@ def admin_shop_app(**options: Any) -> Flask:
 
     CORS(app, **{**SHOP_AND_ADMIN, **options})
     return app
+
+
+@pytest.mark.parametrize(
+    ("path_info", "status", "answer"),
+    [
+        ("//admin/users", "200 OK", b"admin users (/admin/users)"),  # leading slashes stripped to one
+        ("///admin/users", "200 OK", b"admin users (/admin/users)"),
+        ("/admin//users", "308 PERMANENT REDIRECT", "https://api.example.net/admin/users"),  # merge_slashes
+        ("/./admin/users", "404 NOT FOUND", None),  # dot segments are routed as written
+        ("/x/../admin/users", "404 NOT FOUND", None),
+    ],
+)
+def test_what_werkzeug_routing_does_with_each_spelling(path_info: str, status: str, answer: object) -> None:
+    """The facts the Flask extension relies on (Werkzeug 3.1, no CORS involved)."""
+
+    def flask_app(catch_all: bool) -> Flask:
+        app = Flask(__name__)
+        app.add_url_rule("/admin/users", "admin_users", lambda: f"admin users ({request.path})")
+        if catch_all:
+            app.add_url_rule("/<path:anything>", "catch_all", lambda anything: f"catch-all {anything}")
+        return app
+
+    got_status, headers, body = call(flask_app(catch_all=False), wsgi_environ("GET", path_info))
+    assert got_status == status
+    if status.startswith("200"):
+        assert body == answer
+    elif status.startswith("308"):
+        assert headers["Location"] == answer
+    else:  # a view whose rule captures the dot segments serves them
+        assert (
+            call(flask_app(catch_all=True), wsgi_environ("GET", path_info))[2] == f"catch-all {path_info[1:]}".encode()
+        )
 
 
 def test_flask_serves_double_slash_admin_with_the_admin_view_and_the_admin_policy() -> None:
