@@ -86,15 +86,12 @@ class CORSMiddleware:
     never touched.  :attr:`debug` can be switched at any time from any thread.
     """
 
-    __slots__ = ("app", "policy", "debug", "_compiled")
+    __slots__ = ("app", "policy", "_debug", "_compiled")
 
     #: The wrapped WSGI application.
     app: WSGIApp
     #: The immutable policy in force.
     policy: CORSPolicy
-    #: When true, refused preflights carry the partial CORS headers and a one-line
-    #: plain-text reason, so the browser console and network tab name the culprit.
-    debug: bool
 
     def __init__(self, app: WSGIApp, policy: CORSPolicy | None = None, **options: Unpack[CORSOptions]) -> None:
         if not callable(app):
@@ -116,7 +113,7 @@ class CORSMiddleware:
             policy = CORSPolicy(**options)
         self.app = app
         self.policy = policy
-        self.debug = policy.debug
+        self._debug = policy.debug
         self._compiled = policy.compiled
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -133,7 +130,7 @@ class CORSMiddleware:
             cors = policy.no_origin
         else:
             if "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
-                return respond_to_preflight(policy, environ, start_response, self.debug)
+                return respond_to_preflight(policy, environ, start_response, self._debug)
             # Answers for '*' and for exactly listed origins are precomputed; the engine decides the rest.
             cors = policy.actual_any if policy.any_origin else policy.actual_by_origin.get(origin)
             if cors is None:
@@ -149,6 +146,22 @@ class CORSMiddleware:
             return start_response(status, [*headers, *plain], exc_info)
 
         return self.app(environ, start_response_with_cors)
+
+    @property
+    def debug(self) -> bool:
+        """When true, refused preflights carry the partial CORS headers and a one-line
+        plain-text reason, so the browser console and network tab name the culprit.
+
+        Starts as the policy's ``debug``; may be switched at any time from any thread.
+        Only ``True`` or ``False`` is accepted (``"false"`` would be true).
+        """
+        return self._debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"debug is True or False, not {value!r} (strings are not parsed: 'false' would be true)")
+        self._debug = value
 
     def __repr__(self) -> str:
         return f"CORSMiddleware({self.app!r}, {self.policy!r})"

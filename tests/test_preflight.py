@@ -280,6 +280,14 @@ class TestDebugMode:
         test_app.app.debug = False
         assert preflight(test_app, headers="x-other").text == ""
 
+    @pytest.mark.parametrize("value", ["false", "0", 0, None])
+    def test_debug_switched_to_anything_but_a_bool_is_refused_and_stays_off(self, value: object) -> None:
+        test_app, _ = client(**CREDENTIALED, allow_headers=["X-Token"])
+        with pytest.raises(TypeError, match="debug is True or False"):
+            test_app.app.debug = value
+        refused = preflight(test_app, headers="x-other")
+        assert (refused.status_int, refused.text) == (403, "")
+
     def test_allowed_preflight_is_unchanged_by_debug(self) -> None:
         quiet, _ = client(**CREDENTIALED)
         loud, _ = client(**CREDENTIALED, debug=True)
