@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import RequestRedirect
+from werkzeug.routing import RequestRedirect, Rule
 
 from cors_wsgi import CORSConfigError, CORSPolicy
 from cors_wsgi.engine import actual_response_headers
@@ -181,11 +181,21 @@ class CORSState:
         self.views_validated = count
 
     def _needs_routing(self) -> bool:
-        """Whether any view or blueprint has a policy of its own (re-checked as views are added)."""
+        """Whether choosing a policy needs Flask's routing (re-checked as views are added): a view
+        or blueprint has a policy of its own, or ``resources`` meet a ``strict_slashes=False`` rule
+        (which serves ``/admin`` with the rule ``/admin/``, see :func:`_as_routed`)."""
         views = self.app.view_functions
         if len(views) != self._views_seen:
-            self._has_view_policies = bool(self.blueprint_options) or any(
-                hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in views.values()
+            self._has_view_policies = (
+                bool(self.blueprint_options)
+                or any(hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in views.values())
+                or (
+                    self._resources is not None
+                    and any(
+                        rule.rule.endswith("/") and rule.strict_slashes is False
+                        for rule in self.app.url_map.iter_rules()
+                    )
+                )
             )
             self._views_seen = len(views)
         return self._has_view_policies
@@ -245,7 +255,9 @@ class CORSState:
         rule = getattr(request, "url_rule", None)
         endpoint = rule.endpoint if rule is not None else None
         if endpoint is None and getattr(request, "routing_exception", None) is not None and self._needs_routing():
-            endpoint = self._route(environ, environ.get("REQUEST_METHOD", "GET"))  # a 405, or a redirect
+            rule = self._route(environ, environ.get("REQUEST_METHOD", "GET"))  # a 405, or a redirect
+            endpoint = rule.endpoint if rule is not None else None
+        path = _as_routed(rule, path)
         if isinstance(endpoint, str):
             resolved = self.for_view(endpoint, path)
             if resolved is not None:
@@ -263,15 +275,16 @@ class CORSState:
         """The policy for a preflight, routed here the way Flask would route the actual request."""
         path = request_path(environ)
         if self._needs_routing():
-            endpoint = self._route(environ, environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"])
-            if endpoint is not None:
-                resolved = self.for_view(endpoint, path)
+            rule = self._route(environ, environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"])
+            path = _as_routed(rule, path)
+            if rule is not None and isinstance(rule.endpoint, str):
+                resolved = self.for_view(rule.endpoint, path)
                 if resolved is not None:
                     return resolved.compiled
         return self.for_path(path)
 
-    def _route(self, environ: dict[str, Any], method: str) -> str | None:
-        """The endpoint a ``method`` request to this URL reaches (following Flask's redirects —
+    def _route(self, environ: dict[str, Any], method: str) -> Rule | None:
+        """The rule a ``method`` request to this URL reaches (following Flask's redirects —
         a missing trailing slash, merged slashes — and taking the route's own methods when it
         does not accept ``method``)."""
         request = self.app.request_class(environ, populate_request=False)
@@ -282,7 +295,7 @@ class CORSState:
         for _ in range(4):  # at most: not allowed (or not found), slashes merged, with the slash, matched
             try:
                 rule, _arguments = adapter.match(path, method=method, return_rule=True)
-                return rule.endpoint if isinstance(rule.endpoint, str) else None
+                return rule
             except RequestRedirect as redirect:
                 target = _redirect_path(redirect.new_url, adapter.get_host(None), adapter.script_name)
                 if target is None or target == path:
@@ -335,6 +348,18 @@ def request_path(environ: dict[str, Any]) -> str:
     captures it (``<path:...>``) serves it: the policy is then still the canonical path's.
     """
     return wsgi_path_to_text(environ.get("PATH_INFO", ""))
+
+
+def _as_routed(rule: Rule | None, path: str) -> str:
+    """The path whose ``resources`` policy applies to a request Flask routed to ``rule``.
+
+    With ``strict_slashes=False`` Werkzeug serves ``/admin`` with the rule ``/admin/``
+    itself (no redirect): the policy is then the one of ``/admin/``, the path the view
+    is written for — never a broader one that happens to cover ``/admin``.
+    """
+    if rule is not None and rule.rule.endswith("/") and not path.endswith("/"):
+        return path + "/"
+    return path
 
 
 def _redirect_path(new_url: str, host: str, script_name: str) -> str | None:

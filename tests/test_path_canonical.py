@@ -482,6 +482,31 @@ def test_flask_view_policies_follow_the_view_that_serves_the_spelling() -> None:
     assert headers["Access-Control-Allow-Origin"] == SHOP  # the application's policy: no view serves it
 
 
+@pytest.mark.parametrize("with_view_policy", [False, True], ids=["resources only", "and a decorated view"])
+def test_flask_strict_slashes_false_gets_the_policy_of_the_rule_that_serves_it(with_view_policy: bool) -> None:
+    """A rule '/admin/' with strict_slashes=False serves '/admin' itself (no redirect): the request
+    is the admin view's, so it gets '/admin/*', never the broader '/*' that covers '/admin'."""
+    app = Flask(__name__)
+
+    @app.route("/admin/", methods=["GET", "DELETE"], strict_slashes=False)
+    def admin() -> str:
+        return "admin"
+
+    if with_view_policy:
+        app.add_url_rule("/partner", "partner", cross_origin(allow_origins=[PARTNER])(lambda: "partner"))
+    CORS(app, **SHOP_AND_ADMIN)
+    assert get(app, "/admin", SHOP)[2] == b"admin"
+    for path in ("/admin", "/admin/"):
+        status, headers, _ = get(app, path, SHOP)
+        assert "Access-Control-Allow-Origin" not in headers, path
+        assert get(app, path, ADMIN)[1]["Access-Control-Allow-Origin"] == ADMIN, path
+        environ = wsgi_environ("OPTIONS", path, ORIGIN=SHOP, ACCESS_CONTROL_REQUEST_METHOD="DELETE")
+        status, headers, _ = call(app, environ)
+        assert status[:3] == "403", path  # so the browser never sends the shop's DELETE to /admin
+        environ = wsgi_environ("OPTIONS", path, ORIGIN=ADMIN, ACCESS_CONTROL_REQUEST_METHOD="DELETE")
+        assert call(app, environ)[1]["Access-Control-Allow-Origin"] == ADMIN, path
+
+
 def test_flask_a_non_ascii_resource_pattern_covers_the_browsers_request() -> None:
     app = admin_shop_app(resources={"/*": {"allow_origins": [SHOP]}, "/café/*": {"allow_origins": [CAFE]}})
     client = app.test_client()
