@@ -8,6 +8,8 @@ from flask.cli import AppGroup
 
 from cors_wsgi import CORSPolicy
 
+from .state import EXTENSION_KEY, CORSState
+
 __all__ = ["cors_command", "route_table"]
 
 #: ``flask cors``: added to ``app.cli`` by ``CORS(app)``, and to every application through the
@@ -35,8 +37,6 @@ def _describe(policy: CORSPolicy) -> tuple[str, str, str, str, str]:
 
 def route_table() -> list[tuple[str, ...]]:
     """One row per URL rule of the current application (see :data:`COLUMNS`)."""
-    from .extension import EXTENSION_KEY, CORSState  # noqa: PLC0415 - the extension imports this module
-
     state: CORSState | None = current_app.extensions.get(EXTENSION_KEY)
     if state is None and any(hasattr(view, "cors_options") for view in current_app.view_functions.values()):
         state = CORSState(current_app)  # @cross_origin views only: describe them without installing

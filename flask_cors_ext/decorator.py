@@ -13,8 +13,9 @@ from werkzeug.exceptions import HTTPException
 from cors_wsgi import CORSConfigError
 from cors_wsgi.middleware import is_preflight, preflight_answer
 
-from .extension import EXTENSION_KEY, HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, install, request_path
+from .extension import install
 from .options import check_alone, core_options
+from .state import EXTENSION_KEY, HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, request_path
 
 __all__ = ["cross_origin"]
 

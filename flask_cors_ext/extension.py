@@ -1,4 +1,4 @@
-"""The Flask extension: ``CORS(app)``, ``init_app``, and the per-app state behind them.
+"""The Flask extension: ``CORS(app)``, ``init_app``, and the WSGI layer they install.
 
 ``init_app`` wraps ``app.wsgi_app`` with :class:`FlaskCORSMiddleware`, which answers
 preflights at the WSGI layer — before Flask builds a request context, so neither
@@ -13,303 +13,35 @@ status.  Which policy applies is decided per request, most specific first:
 
 Options merge in the same order: decorator > blueprint > ``CORS()``/``init_app``
 keyword arguments > ``CORS_*`` config > the core's defaults (``resources`` and
-``debug`` are the application's alone).  All CORS decisions are the core's.
+``debug`` are the application's alone); :mod:`flask_cors_ext.state` keeps them and
+resolves the policy.  All CORS decisions are the core's.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
-from urllib.parse import unquote, urlsplit
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Optional
 
 from flask import Blueprint, Flask
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import RequestRedirect, Rule
 
-from cors_wsgi import CORSConfigError, CORSPolicy
-from cors_wsgi.engine import actual_response_headers
-from cors_wsgi.headers import add_cors_headers
+from cors_wsgi import CORSConfigError
 from cors_wsgi.middleware import is_preflight, respond_to_preflight
-from cors_wsgi.policy import CompiledPolicy, PathKey, merge_options
-from cors_wsgi.resources import ResourceTable, parse_path_pattern, wsgi_path_to_text
 
 from .cli import cors_command
-from .options import check_alone, check_boolean, config_options, core_options
+from .options import check_alone, core_options
+from .state import APP_ONLY, EXTENSION_KEY, HANDLED_KEY, CORSState, request_path
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from flask.sansio.blueprints import BlueprintSetupState
 
-__all__ = ["CORS", "CORSState", "FlaskCORSMiddleware", "ResolvedPolicy"]
-
-#: ``app.extensions`` key of the per-app :class:`CORSState`.
-EXTENSION_KEY = "cors"
-#: Set in the WSGI environ by :class:`FlaskCORSMiddleware` for every request it sees.
-HANDLED_KEY = "flask_cors_ext.handled"
-#: The attribute ``@cross_origin`` sets on a view function: its options, in core names.
-VIEW_OPTIONS_ATTRIBUTE = "cors_options"
-# Options that belong to the application's policy only and are never inherited.
-_APP_ONLY = ("resources", "debug")
+__all__ = ["CORS", "FlaskCORSMiddleware", "install"]
 
 StartResponse = Callable[..., Callable[[bytes], object]]
 Headers = list[tuple[str, str]]
 ExcInfo = tuple[type[BaseException], BaseException, Optional["TracebackType"]]
-
-
-class ResolvedPolicy(NamedTuple):
-    """The policy in force for a view or path, and where it came from (for ``flask cors routes``)."""
-
-    policy: CORSPolicy
-    compiled: CompiledPolicy | None
-    source: str
-
-
-def _inheritable(options: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in options.items() if name not in _APP_ONLY}
-
-
-class CORSState:
-    """Everything CORS knows about one Flask application; kept in ``app.extensions["cors"]``.
-
-    Two applications never share a state, even when initialised from one :class:`CORS`.
-    """
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        #: Options from ``CORS_*`` config keys (read again by every ``init_app``).
-        self.config_options: dict[str, Any] = {}
-        #: Keyword options of ``CORS(app)`` / ``init_app`` (``None`` while there is none).
-        self.app_options: dict[str, Any] | None = None
-        #: The application-wide policy (``None`` when only blueprints or views have one).
-        self.app_policy: CORSPolicy | None = None
-        #: Options of ``CORS(blueprint)``, by the blueprint's registered name.
-        self.blueprint_options: dict[str, dict[str, Any]] = {}
-        self._debug: bool | None = None
-        self._resources: ResourceTable[PathKey] | None = None
-        self._resource_options: dict[PathKey, Mapping[str, Any]] = {}
-        self._views: dict[tuple[str, PathKey | None], ResolvedPolicy | None] = {}
-        self._views_seen = -1
-        #: How many view functions there were when every view's policy was last found valid.
-        self.views_validated = -1
-        self._has_view_policies = False
-        self._lock = threading.Lock()
-        self.read_config()
-
-    # -- configuration --------------------------------------------------------------------
-
-    def read_config(self) -> None:
-        """(Re)read the ``CORS_*`` keys of ``app.config``."""
-        self.config_options = config_options(self.app.config)
-        if self.app_options is None:
-            self._debug = self.config_options.get("debug")
-
-    def configure_app(self, options: Mapping[str, Any]) -> None:
-        """Set the application-wide policy from ``CORS(app, **options)``; validates at once."""
-        self.read_config()
-        merged = {**self.config_options, **options}
-        debug = merged.pop("debug", None)
-        policy = CORSPolicy(**merged)
-        self.app_options = dict(options)
-        self.app_policy = policy
-        self._debug = debug
-        resources = merged.get("resources")
-        if isinstance(resources, Mapping):
-            self._resources = ResourceTable((parse_path_pattern(key), key) for key in resources)
-            self._resource_options = {
-                key: value.options if isinstance(value, CORSPolicy) else value for key, value in resources.items()
-            }
-        else:
-            self._resources, self._resource_options = None, {}
-        self._forget_views()
-        self._check_views()
-
-    def configure_blueprint(self, name: str, options: Mapping[str, Any]) -> None:
-        """Add ``CORS(blueprint, **options)`` for the blueprint registered as ``name``.
-
-        The blueprint's views are validated against the application's options now if
-        ``CORS(app)`` has run, otherwise by ``CORS(app)`` or when first requested.
-        """
-        self.blueprint_options[name] = dict(options)
-        self._forget_views()
-        if self.app_options is not None:
-            self._check_views()
-
-    @property
-    def debug(self) -> bool:
-        """Refused preflights explain themselves: the ``debug`` option, else ``app.debug``.
-
-        Set it to True or False (``None``: follow ``app.debug`` again); anything else,
-        ``"false"`` included, raises :class:`~cors_wsgi.CORSConfigError`.
-        """
-        return self.app.debug if self._debug is None else self._debug
-
-    @debug.setter
-    def debug(self, value: bool | None) -> None:
-        problem = check_boolean(value, f"app.extensions[{EXTENSION_KEY!r}].debug", none_ok=True)
-        if problem is not None:
-            raise CORSConfigError([problem])
-        self._debug = value
-
-    # -- which policy applies -------------------------------------------------------------
-
-    def _forget_views(self) -> None:
-        with self._lock:
-            self._views = {}
-            self._views_seen = -1
-            self.views_validated = -1
-
-    def _check_views(self) -> None:
-        """Resolve (and so validate) the policy of every URL rule registered so far.
-
-        Raises one :class:`~cors_wsgi.CORSConfigError` listing the problems of every view.
-        The WSGI layer calls this before the application whenever views were added since
-        the last check, so a view added after ``CORS(app)`` with an invalid policy fails
-        every request loudly, before any view runs, instead of after its view ran.
-        """
-        count = len(self.app.view_functions)
-        problems: list[str] = []
-        for rule in list(self.app.url_map.iter_rules()):
-            if isinstance(rule.endpoint, str):
-                try:
-                    self.for_view(rule.endpoint, rule.rule)
-                except CORSConfigError as error:
-                    problems.extend(p for p in error.problems if p not in problems)
-        if problems:
-            raise CORSConfigError(problems)
-        self.views_validated = count
-
-    def _needs_routing(self) -> bool:
-        """Whether choosing a policy needs Flask's routing (re-checked as views are added): a view
-        or blueprint has a policy of its own, or ``resources`` meet a ``strict_slashes=False`` rule
-        (which serves ``/admin`` with the rule ``/admin/``, see :func:`_as_routed`)."""
-        views = self.app.view_functions
-        if len(views) != self._views_seen:
-            self._has_view_policies = (
-                bool(self.blueprint_options)
-                or any(hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in views.values())
-                or (
-                    self._resources is not None
-                    and any(
-                        rule.rule.endswith("/") and rule.strict_slashes is False
-                        for rule in self.app.url_map.iter_rules()
-                    )
-                )
-            )
-            self._views_seen = len(views)
-        return self._has_view_policies
-
-    def _blueprint_for(self, endpoint: str) -> tuple[str, dict[str, Any]] | None:
-        name = endpoint
-        while "." in name:
-            name = name.rsplit(".", 1)[0]
-            options = self.blueprint_options.get(name)
-            if options is not None:
-                return name, options
-        return None
-
-    def for_view(self, endpoint: str, path: str) -> ResolvedPolicy | None:
-        """The policy of a view with a decorator or blueprint policy, or ``None`` to use the application's.
-
-        Options merge as decorator > blueprint > the ``resources`` entry covering
-        ``path`` > ``CORS()`` options > config (see :func:`cors_wsgi.policy.merge_options`).
-        """
-        resource = self._resources.lookup(path) if self._resources is not None else None
-        key = (endpoint, resource)
-        try:
-            return self._views[key]
-        except KeyError:
-            pass
-        view = self.app.view_functions.get(endpoint)
-        decorator_options: dict[str, Any] | None = getattr(view, VIEW_OPTIONS_ATTRIBUTE, None)
-        blueprint = self._blueprint_for(endpoint)
-        resolved: ResolvedPolicy | None = None
-        if decorator_options is not None or blueprint is not None:
-            layers = [_inheritable(self.config_options), _inheritable(self.app_options or {})]
-            if resource is not None:
-                layers.append(_inheritable(self._resource_options[resource]))
-            if blueprint is not None:
-                layers.append(blueprint[1])
-            if decorator_options is not None:
-                layers.append(decorator_options)
-                source = "decorator"
-            else:
-                source = f"blueprint {blueprint[0]!r}"  # type: ignore[index]
-            try:
-                policy = CORSPolicy(**merge_options(*layers))
-            except CORSConfigError as error:
-                raise CORSConfigError([f"view {endpoint!r} ({source}): {p}" for p in error.problems]) from None
-            resolved = ResolvedPolicy(policy, policy.compiled, source)
-        with self._lock:
-            self._views[key] = resolved
-        return resolved
-
-    def for_path(self, path: str) -> CompiledPolicy | None:
-        """The application-wide policy covering ``path`` (``None``: no CORS there)."""
-        return None if self.app_policy is None else self.app_policy.compiled_for_path(path)
-
-    def for_response(self, environ: dict[str, Any], path: str) -> CompiledPolicy | None:
-        """The policy for a response Flask produced: Flask has routed the request by now."""
-        request = environ.get("werkzeug.request")
-        rule = getattr(request, "url_rule", None)
-        endpoint = rule.endpoint if rule is not None else None
-        if endpoint is None and getattr(request, "routing_exception", None) is not None and self._needs_routing():
-            rule = self._route(environ, environ.get("REQUEST_METHOD", "GET"))  # a 405, or a redirect
-            endpoint = rule.endpoint if rule is not None else None
-        path = _as_routed(rule, path)
-        if isinstance(endpoint, str):
-            resolved = self.for_view(endpoint, path)
-            if resolved is not None:
-                return resolved.compiled
-        return self.for_path(path)
-
-    def with_cors_headers(self, environ: dict[str, Any], path: str, headers: Headers) -> Headers:
-        """``headers`` of a response Flask produced, with the CORS answer of its policy folded in."""
-        compiled = self.for_response(environ, path)
-        if compiled is None:
-            return headers
-        return add_cors_headers(headers, actual_response_headers(compiled, environ.get("HTTP_ORIGIN")))
-
-    def for_preflight(self, environ: dict[str, Any]) -> CompiledPolicy | None:
-        """The policy for a preflight, routed here the way Flask would route the actual request."""
-        path = request_path(environ)
-        if self._needs_routing():
-            rule = self._route(environ, environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"])
-            path = _as_routed(rule, path)
-            if rule is not None and isinstance(rule.endpoint, str):
-                resolved = self.for_view(rule.endpoint, path)
-                if resolved is not None:
-                    return resolved.compiled
-        return self.for_path(path)
-
-    def _route(self, environ: dict[str, Any], method: str) -> Rule | None:
-        """The rule a ``method`` request to this URL reaches (following Flask's redirects —
-        a missing trailing slash, merged slashes — and taking the route's own methods when it
-        does not accept ``method``)."""
-        request = self.app.request_class(environ, populate_request=False)
-        adapter = self.app.create_url_adapter(request)
-        if adapter is None:
-            return None
-        path = request.path  # Werkzeug's: decoded, leading slashes stripped to one
-        for _ in range(4):  # at most: not allowed (or not found), slashes merged, with the slash, matched
-            try:
-                rule, _arguments = adapter.match(path, method=method, return_rule=True)
-                return rule
-            except RequestRedirect as redirect:
-                target = _redirect_path(redirect.new_url, adapter.get_host(None), adapter.script_name)
-                if target is None or target == path:
-                    return None
-                path = target  # '/items' to '/items/', '/a//b' to '/a/b': the view there answers
-            except MethodNotAllowed as error:
-                method = next(iter(error.valid_methods or ()), "")
-                if not method:
-                    return None
-            except HTTPException:  # not found; werkzeug only redirects to '/items/' for a method it accepts
-                if path.endswith("/"):
-                    return None
-                path += "/"
-        return None
 
 
 class FlaskCORSMiddleware:
@@ -337,39 +69,6 @@ class FlaskCORSMiddleware:
             return start_response(status, state.with_cors_headers(environ, path, headers), exc_info)
 
         return self.wsgi_app(environ, start_response_with_cors)
-
-
-def request_path(environ: dict[str, Any]) -> str:
-    """The path that chooses a ``resources`` policy: ``PATH_INFO`` decoded to text as Werkzeug
-    decodes it; the policy lookup then takes its canonical form (:mod:`cors_wsgi.resources`).
-
-    Werkzeug routes ``//admin/x`` as ``/admin/x`` and redirects ``/admin//x`` there, both
-    the canonical form; a dot segment is routed as written, and only a view whose rule
-    captures it (``<path:...>``) serves it: the policy is then still the canonical path's.
-    """
-    return wsgi_path_to_text(environ.get("PATH_INFO", ""))
-
-
-def _as_routed(rule: Rule | None, path: str) -> str:
-    """The path whose ``resources`` policy applies to a request Flask routed to ``rule``.
-
-    With ``strict_slashes=False`` Werkzeug serves ``/admin`` with the rule ``/admin/``
-    itself (no redirect): the policy is then the one of ``/admin/``, the path the view
-    is written for — never a broader one that happens to cover ``/admin``.
-    """
-    if rule is not None and rule.rule.endswith("/") and not path.endswith("/"):
-        return path + "/"
-    return path
-
-
-def _redirect_path(new_url: str, host: str, script_name: str) -> str | None:
-    """The path (below ``script_name``) of a redirect Werkzeug's routing raised, or ``None``
-    when it leads out of this application."""
-    parts = urlsplit(new_url)
-    root = "/" + script_name.strip("/") if script_name.strip("/") else ""
-    if parts.netloc != host or not (parts.path == root or parts.path.startswith(root + "/")):
-        return None
-    return unquote(parts.path[len(root) :]) or "/"
 
 
 _install_lock = threading.Lock()
@@ -427,7 +126,7 @@ class CORS:
     @staticmethod
     def _init_blueprint(blueprint: Blueprint, options: dict[str, Any]) -> None:
         where = f"CORS(blueprint {blueprint.name!r})"
-        for name in _APP_ONLY:
+        for name in APP_ONLY:
             if name in options:
                 raise CORSConfigError([f"{where}: {name!r} applies to the whole application; pass it to CORS(app)"])
         check_alone(options, where)

@@ -749,7 +749,13 @@ _ALNUM = string.ascii_lowercase + string.digits
 LABEL = st.tuples(
     st.text(_ALNUM, min_size=1, max_size=6), st.sampled_from(["", "", "-", "--"]), st.text(_ALNUM, max_size=4)
 ).map(lambda t: "".join(t) if t[2] else t[0])
-DNS_HOST = st.lists(LABEL, min_size=1, max_size=4).map(".".join).filter(lambda h: not h.split(".")[-1].isdigit())
+def _ends_in_a_number(host: str) -> bool:
+    """The URL standard's test: such a host is an IPv4 address to a browser ('1', '0x', '0x1f')."""
+    last = host.rsplit(".", maxsplit=1)[-1]
+    return last.isdigit() or (last.startswith("0x") and all(ch in string.hexdigits for ch in last[2:]))
+
+
+DNS_HOST = st.lists(LABEL, min_size=1, max_size=4).map(".".join).filter(lambda h: not _ends_in_a_number(h))
 IPV4_HOST = st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t)))
 IPV6_HOST = st.sampled_from(["[::1]", "[2001:db8::1]", "[fe80::1:2]", "[::ffff:7f00:1]"])
 
