@@ -749,6 +749,8 @@ _ALNUM = string.ascii_lowercase + string.digits
 LABEL = st.tuples(
     st.text(_ALNUM, min_size=1, max_size=6), st.sampled_from(["", "", "-", "--"]), st.text(_ALNUM, max_size=4)
 ).map(lambda t: "".join(t) if t[2] else t[0])
+
+
 def _ends_in_a_number(host: str) -> bool:
     """The URL standard's test: such a host is an IPv4 address to a browser ('1', '0x', '0x1f')."""
     last = host.rsplit(".", maxsplit=1)[-1]
