@@ -11,6 +11,12 @@ extension, the ``explain`` command) asks the same two questions:
 
 Request values are only compared against precomputed sets; the only things built
 per request are the short header lists returned.
+
+Adapters whose headers are bytes (ASGI) ask the same questions through
+:class:`RawPolicy`: :func:`answer_raw_preflight` and :func:`actual_raw_response_headers`
+give the same answers with lowercase ``bytes`` names and ``bytes`` values, precomputed
+once per policy and origin like the ``str`` ones, so that no header is encoded per
+request.
 """
 
 from __future__ import annotations
@@ -20,11 +26,28 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
-from .headers import SAFELISTED_REQUEST_HEADERS, CORSResponseHeaders, is_token, parse_request_headers
+from .headers import (
+    SAFELISTED_REQUEST_HEADERS,
+    CORSResponseHeaders,
+    RawCORSHeaders,
+    RawHeader,
+    encode_headers,
+    is_token,
+    parse_request_headers,
+)
 from .methods import SAFELISTED_METHODS
 from .origins import ConfiguredOrigin, OriginMatcher
 
-__all__ = ["CompiledPolicy", "PreflightAnswer", "actual_response_headers", "answer_preflight"]
+__all__ = [
+    "CompiledPolicy",
+    "PreflightAnswer",
+    "RawPolicy",
+    "RawPreflightAnswer",
+    "actual_raw_response_headers",
+    "actual_response_headers",
+    "answer_preflight",
+    "answer_raw_preflight",
+]
 
 logger = logging.getLogger("cors_wsgi")
 
@@ -91,7 +114,7 @@ class CompiledPolicy:
     def __init__(
         self,
         origins: list[ConfiguredOrigin],
-        regex: re.Pattern[str] | None,
+        regexes: tuple[re.Pattern[str], ...],
         func: Callable[[str], object] | None,
         credentials: bool,
         methods: list[str],
@@ -101,7 +124,7 @@ class CompiledPolicy:
         private_network: bool,
     ) -> None:
         self.any_origin = any(o.kind == "any" for o in origins)
-        self.origin_matcher = OriginMatcher(origins, regex, func)
+        self.origin_matcher = OriginMatcher(origins, regexes, func)
         self.vary_origin = not self.any_origin
         self.credentials: tuple[Header, ...] = (("Access-Control-Allow-Credentials", "true"),) if credentials else ()
         self.methods_any = methods == ["*"]
@@ -322,3 +345,115 @@ def actual_response_headers(policy: CompiledPolicy, origin: str | None) -> CORSR
     return CORSResponseHeaders.build(
         (("Access-Control-Allow-Origin", allowed), *policy.actual_allowed_static), "Origin"
     )
+
+
+# -- the bytes form (ASGI) -------------------------------------------------------------
+
+
+class RawPreflightAnswer(NamedTuple):
+    """A :class:`PreflightAnswer` in the bytes form of ASGI.
+
+    ``status`` is the code (``204``); ``headers`` have lowercase ``bytes`` names and
+    ``bytes`` values (an adapter sends ``list(headers)``: a fresh list that the server or
+    an outer middleware may change); ``refusal`` is the same escaped reason.
+    """
+
+    status: int
+    headers: tuple[RawHeader, ...]
+    body: bytes
+    refusal: str | None
+
+    @classmethod
+    def encode(cls, answer: PreflightAnswer) -> RawPreflightAnswer:
+        """The bytes form of ``answer``."""
+        return cls(int(answer.status[:3]), encode_headers(answer.headers), answer.body, answer.refusal)
+
+
+class RawPolicy:
+    """One :class:`CompiledPolicy`'s precomputed answers in the bytes form of ASGI.
+
+    Built once, when an adapter is configured (one per compiled policy it may use),
+    read by :func:`actual_raw_response_headers` and :func:`answer_raw_preflight`.
+    Request values are taken as the ``bytes`` an ASGI server gives: exactly listed
+    origins are looked up without decoding, and preflight answers are memoized by
+    the request's bytes under the engine's own rules (see :func:`answer_raw_preflight`).
+    Read-only after construction, except :attr:`preflight_memo`.
+    """
+
+    __slots__ = ("compiled", "any_origin", "no_origin", "refused", "actual_any", "actual_by_origin", "preflight_memo")
+
+    def __init__(self, compiled: CompiledPolicy) -> None:
+        self.compiled = compiled
+        self.any_origin = compiled.any_origin
+        self.no_origin = RawCORSHeaders.encode(compiled.no_origin)
+        self.refused = RawCORSHeaders.encode(compiled.refused)
+        self.actual_any = RawCORSHeaders.encode(compiled.actual_any)
+        self.actual_by_origin: dict[bytes, RawCORSHeaders] = {
+            origin.encode("latin-1"): RawCORSHeaders.encode(answer)
+            for origin, answer in compiled.actual_by_origin.items()
+        }
+        self.preflight_memo: dict[tuple[bytes, bytes, bytes | None, bytes | None], RawPreflightAnswer] = {}
+
+    def __repr__(self) -> str:
+        return f"<RawPolicy of {len(self.actual_by_origin)} listed origins, any_origin={self.any_origin}>"
+
+
+def actual_raw_response_headers(policy: RawPolicy, origin: bytes | None) -> RawCORSHeaders:
+    """:func:`actual_response_headers` for a raw ``Origin`` value (``None`` when absent).
+
+    Precomputed for no ``Origin``, ``*``, every exactly listed origin and refused
+    origins; an origin allowed by a pattern, a regex or a function is decided by the
+    engine and its (three) headers encoded.
+    """
+    if origin is None:
+        return policy.no_origin
+    if policy.any_origin:
+        return policy.actual_any
+    found = policy.actual_by_origin.get(origin)
+    if found is not None:
+        return found
+    cors = actual_response_headers(policy.compiled, origin.decode("latin-1"))
+    if cors is policy.compiled.refused:
+        return policy.refused
+    return RawCORSHeaders.encode(cors)
+
+
+def answer_raw_preflight(
+    policy: RawPolicy,
+    origin: bytes,
+    request_method: bytes,
+    request_headers: bytes | None = None,
+    request_private_network: bytes | None = None,
+    debug: bool = False,
+) -> RawPreflightAnswer:
+    """:func:`answer_preflight` for raw request values: the same decision, in bytes form.
+
+    The values are decoded as latin-1 (what a WSGI server hands over) and answered by
+    :func:`answer_preflight`.  An answer that engine memoizes is memoized here too,
+    keyed by the request's bytes, so a repeated preflight costs one look-up; what it
+    never memoizes (origins decided by a function, refused origins, oversized values,
+    refusals in ``debug`` form) is decided again each time.  Bounded like its memo.
+    """
+    size = len(origin) + len(request_method) + len(request_headers or b"") + len(request_private_network or b"")
+    key = (origin, request_method, request_headers, request_private_network)
+    memo = policy.preflight_memo
+    # An oversized value is never looked up: hashing it would cost more than the answer.
+    remembered = memo.get(key) if size <= MAX_MEMO_KEY_LENGTH else None
+    if remembered is not None and not (debug and remembered.refusal is not None):
+        if remembered.refusal is not None and logger.isEnabledFor(logging.DEBUG):
+            logger.debug("CORS preflight refused: %s", remembered.refusal)
+        return remembered
+    text = (
+        origin.decode("latin-1"),
+        request_method.decode("latin-1"),
+        None if request_headers is None else request_headers.decode("latin-1"),
+        None if request_private_network is None else request_private_network.decode("latin-1"),
+    )
+    answer = answer_preflight(policy.compiled, *text, debug)
+    raw = RawPreflightAnswer.encode(answer)
+    # Memoized here exactly when the engine memoized it (the same rules, the same bound).
+    if size <= MAX_MEMO_KEY_LENGTH and policy.compiled.preflight_memo.get(text) is answer:
+        if len(memo) >= MAX_MEMO_ENTRIES:
+            memo.clear()
+        memo[key] = raw
+    return raw

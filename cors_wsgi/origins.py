@@ -425,12 +425,12 @@ class OriginMatcher:
     every origin (``*``) is handled by the caller, which sends a static ``*``.
     """
 
-    __slots__ = ("exact", "any_port", "subdomains", "regex", "func", "_needs_parse")
+    __slots__ = ("exact", "any_port", "subdomains", "regexes", "func", "_needs_parse")
 
     def __init__(
         self,
         configured: list[ConfiguredOrigin],
-        regex: re.Pattern[str] | None = None,
+        regexes: tuple[re.Pattern[str], ...] = (),
         func: Callable[[str], object] | None = None,
     ) -> None:
         #: Serialized origins (and ``"null"`` when listed) looked up in O(1).
@@ -439,9 +439,10 @@ class OriginMatcher:
         self.any_port = frozenset(o.key for o in configured if o.kind == "any-port")
         #: ``scheme://parent`` + ``""``/``":port"``/``":*"`` of ``*.`` patterns.
         self.subdomains = frozenset(o.key for o in configured if o.kind == "subdomains")
-        self.regex = regex
+        #: Regular expressions an origin must match as a whole (any of them).
+        self.regexes = regexes
         self.func = func
-        self._needs_parse = bool(self.any_port or self.subdomains or regex is not None or func is not None)
+        self._needs_parse = bool(self.any_port or self.subdomains or regexes or func is not None)
 
     def match(self, origin: str) -> str | None:
         """Return the origin to echo if ``origin`` is allowed, else ``None``.
@@ -464,8 +465,9 @@ class OriginMatcher:
             return None
         if self._matches_pattern(parsed):
             return origin
-        if self.regex is not None and self.regex.fullmatch(origin):
-            return origin
+        for regex in self.regexes:
+            if regex.fullmatch(origin):
+                return origin
         if self.func is not None:
             try:
                 result = self.func(origin)

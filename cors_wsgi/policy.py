@@ -51,7 +51,7 @@ class CORSOptions(TypedDict, total=False):
     """
 
     allow_origins: str | Iterable[str]
-    allow_origin_regex: str | re.Pattern[str] | None
+    allow_origin_regex: str | re.Pattern[str] | Iterable[str | re.Pattern[str]] | None
     allow_origin_func: Callable[[str], object] | None
     allow_methods: str | Iterable[str]
     allow_headers: str | Iterable[str]
@@ -194,8 +194,9 @@ class CORSPolicy:
 
     #: The normalized origins and patterns; ``("*",)`` for every origin.
     allow_origins: tuple[str, ...] | None
-    #: Compiled; an origin must match it as a whole (``fullmatch``).
-    allow_origin_regex: re.Pattern[str] | None
+    #: Compiled; an origin must match it as a whole (``fullmatch``).  A tuple when a list was given
+    #: (an origin matching any of them is allowed).
+    allow_origin_regex: re.Pattern[str] | tuple[re.Pattern[str], ...] | None
     #: Called with the well-formed origins nothing else allowed; true allows.
     allow_origin_func: Callable[[str], object] | None
     #: Allowed methods; ``("*",)`` for any method.
@@ -289,7 +290,8 @@ class CORSPolicy:
         self._set("allow_credentials", credentials)
         self._set("allow_private_network", private_network)
 
-        regex = self._compile_regex(given.get("allow_origin_regex"), problems)
+        given_regex = given.get("allow_origin_regex")
+        regexes = self._compile_regexes(given_regex, problems)
         func = given.get("allow_origin_func")
         if func is not None and not callable(func):
             problems.add("allow_origin_func", f"expected a callable origin -> bool, not {type(func).__name__}")
@@ -303,11 +305,16 @@ class CORSPolicy:
                 "(examples/tenants_db.py)",
             )
             func = None
-        self._set("allow_origin_regex", regex)
+        compiled_regexes = tuple(regex for _, regex in regexes)
+        if isinstance(given_regex, (str, re.Pattern)):
+            self._set("allow_origin_regex", compiled_regexes[0] if compiled_regexes else None)
+        else:
+            self._set("allow_origin_regex", compiled_regexes or None)
         self._set("allow_origin_func", func)
 
-        if credentials and regex is not None:
-            _check_credentialed_regex(regex, problems)
+        if credentials:
+            for where, regex in regexes:
+                _check_credentialed_regex(regex, where, problems)
         # Judged on what was given, so that an invalid regex or function does not also bring the '*' default.
         decided_elsewhere = given.get("allow_origin_regex") is not None or given.get("allow_origin_func") is not None
         default_origins: object = [] if decided_elsewhere else "*"
@@ -324,36 +331,28 @@ class CORSPolicy:
         max_age = self._compile_max_age(given.get("max_age"), problems)
         self._set("max_age", max_age)
 
-        return CompiledPolicy(configured, regex, func, credentials, methods, headers, expose, max_age, private_network)
+        return CompiledPolicy(
+            configured, compiled_regexes, func, credentials, methods, headers, expose, max_age, private_network
+        )
 
     @staticmethod
-    def _compile_regex(value: object, problems: _Problems) -> re.Pattern[str] | None:
+    def _compile_regexes(value: object, problems: _Problems) -> list[tuple[str, re.Pattern[str]]]:
+        """``allow_origin_regex`` — one str or compiled pattern, or several (any of them may match) —
+        as ``(where, compiled)`` pairs, ``where`` naming the entry in messages."""
         if value is None:
-            return None
-        if isinstance(value, re.Pattern):
-            if not isinstance(value.pattern, str):
-                problems.add("allow_origin_regex", "compile the regular expression from a str, not bytes")
-                return None
-            regex = value
-        elif not isinstance(value, str):
-            problems.add("allow_origin_regex", f"expected a str or a compiled pattern, not {type(value).__name__}")
-            return None
+            return []
+        if isinstance(value, (str, re.Pattern)):
+            entries: list[tuple[str, object]] = [("allow_origin_regex", value)]
+        elif isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+            problems.add(
+                "allow_origin_regex",
+                f"expected a str, a compiled pattern or a list of them, not {type(value).__name__}",
+            )
+            return []
         else:
-            try:
-                regex = re.compile(value)
-            except re.error as exc:  # its text quotes the pattern: escaped, so no CR/LF reaches a message
-                problems.add(
-                    f"allow_origin_regex {value!r}", f"not a valid regular expression: {ascii(str(exc))[1:-1]}"
-                )
-                return None
-            except (RecursionError, OverflowError, MemoryError) as exc:  # deep nesting, huge repeat counts
-                problems.add(f"allow_origin_regex {value!r}", f"too complex to compile ({type(exc).__name__})")
-                return None
-        # Refused before it ever runs: a request could make it backtrack for seconds (and so could the probes below).
-        slow = backtracking_problems(regex)
-        for message in slow:
-            problems.add(f"allow_origin_regex {regex.pattern!r}", message)
-        return None if slow else regex
+            entries = [(f"allow_origin_regex[{index}]", item) for index, item in enumerate(value)]
+        compiled = [(where, _compile_origin_regex(item, where, problems)) for where, item in entries]
+        return [(where, regex) for where, regex in compiled if regex is not None]
 
     @staticmethod
     def _compile_origins(
@@ -501,11 +500,36 @@ class CORSPolicy:
 _STRANGER_ORIGINS = ("https://cors-wsgi-probe.invalid", "http://cors-wsgi-probe.invalid", "null")
 
 
-def _check_credentialed_regex(regex: re.Pattern[str], problems: _Problems) -> None:
+def _compile_origin_regex(value: object, where: str, problems: _Problems) -> re.Pattern[str] | None:
+    if isinstance(value, re.Pattern):
+        if not isinstance(value.pattern, str):
+            problems.add(where, "compile the regular expression from a str, not bytes")
+            return None
+        regex = value
+    elif not isinstance(value, str):
+        problems.add(where, f"expected a str or a compiled pattern, not {type(value).__name__}")
+        return None
+    else:
+        try:
+            regex = re.compile(value)
+        except re.error as exc:  # its text quotes the pattern: escaped, so no CR/LF reaches a message
+            problems.add(f"{where} {value!r}", f"not a valid regular expression: {ascii(str(exc))[1:-1]}")
+            return None
+        except (RecursionError, OverflowError, MemoryError) as exc:  # deep nesting, huge repeat counts
+            problems.add(f"{where} {value!r}", f"too complex to compile ({type(exc).__name__})")
+            return None
+    # Refused before it ever runs: a request could make it backtrack for seconds (and so could the probes below).
+    slow = backtracking_problems(regex)
+    for message in slow:
+        problems.add(f"{where} {regex.pattern!r}", message)
+    return None if slow else regex
+
+
+def _check_credentialed_regex(regex: re.Pattern[str], where: str, problems: _Problems) -> None:
     for stranger in _STRANGER_ORIGINS:
         if regex.fullmatch(stranger):
             problems.add(
-                f"allow_origin_regex {regex.pattern!r}",
+                f"{where} {regex.pattern!r}",
                 f"with allow_credentials=True it lets any web site in (it matches {stranger!r}): every site "
                 "could read responses with your users' cookies — anchor it to your own domains, "
                 r"e.g. r'https://([a-z0-9-]+\.)*example\.com'",
@@ -513,7 +537,7 @@ def _check_credentialed_regex(regex: re.Pattern[str], problems: _Problems) -> No
             return
     lookalike = lookalike_problem(regex)  # e.g. 'https://.*example\.com' also accepts 'https://evilexample.com'
     if lookalike is not None:
-        problems.add(f"allow_origin_regex {regex.pattern!r}", lookalike)
+        problems.add(f"{where} {regex.pattern!r}", lookalike)
 
 
 def _display_origin(origin: ConfiguredOrigin) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -22,8 +24,9 @@ COLUMNS = ("Rule", "Endpoint", "Origins", "Methods", "Headers", "Credentials", "
 def _describe(policy: CORSPolicy) -> tuple[str, str, str, str, str]:
     """The columns of one policy that covers every path (``policy.resources`` is ``None``)."""
     origins = list(policy.allow_origins or ())
-    if policy.allow_origin_regex is not None:
-        origins.append(f"regex {policy.allow_origin_regex.pattern!r}")
+    regexes = policy.allow_origin_regex
+    for regex in (regexes,) if isinstance(regexes, re.Pattern) else regexes or ():
+        origins.append(f"regex {regex.pattern!r}")
     if policy.allow_origin_func is not None:
         origins.append(f"func {getattr(policy.allow_origin_func, '__qualname__', repr(policy.allow_origin_func))}")
     return (
