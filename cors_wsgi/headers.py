@@ -3,13 +3,15 @@
 Everything here is either run once at configuration time (token checks, the tables
 of forbidden and safelisted names) or is a bounded, linear pass over one request
 header (:func:`parse_request_headers`) or over the application's response headers
-(:func:`add_cors_headers`).
+(:func:`add_cors_headers`, and :func:`add_raw_cors_headers` for the bytes headers of
+ASGI).
 """
 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 __all__ = [
     "FORBIDDEN_REQUEST_HEADERS",
@@ -17,13 +19,18 @@ __all__ = [
     "MAX_REQUEST_HEADER_NAMES",
     "SAFELISTED_REQUEST_HEADERS",
     "CORSResponseHeaders",
+    "RawCORSHeaders",
     "add_cors_headers",
+    "add_raw_cors_headers",
+    "encode_headers",
     "forbidden_request_header_hint",
     "is_token",
     "parse_request_headers",
 ]
 
 Header = tuple[str, str]
+#: A header as ASGI carries it: lowercase name, value as latin-1 bytes.
+RawHeader = tuple[bytes, bytes]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # What may appear, after lowercasing, in a well-formed Access-Control-Request-Headers
@@ -175,5 +182,79 @@ def add_cors_headers(app_headers: list[Header], cors: CORSResponseHeaders) -> li
             merged[last_vary] = (name, f"{value}, {vary}" if value.strip() else str(vary))
         else:
             merged.append(("Vary", str(vary)))
+    merged.extend(headers)
+    return merged
+
+
+# -- the bytes form (ASGI) -------------------------------------------------------------
+
+
+def encode_headers(headers: Iterable[Header]) -> tuple[RawHeader, ...]:
+    """``headers`` as ASGI sends them: names lowercased, names and values encoded as latin-1.
+
+    Every value this library builds is latin-1 text (ASCII, or a request's own latin-1
+    bytes echoed back), so encoding never fails on them.
+    """
+    return tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+
+
+class RawCORSHeaders(NamedTuple):
+    """A :class:`CORSResponseHeaders` in the bytes form of ASGI (see :func:`add_raw_cors_headers`).
+
+    ``headers`` are appended; ``vary`` (``b"Origin"`` or ``None``) is merged into the
+    application's ``vary``; ``plain`` is ``headers`` plus a ``vary`` header of its own,
+    the whole result when the application sent no ``vary`` and no ``access-control-*``
+    header.  Names are lowercase bytes.
+    """
+
+    headers: tuple[RawHeader, ...]
+    vary: bytes | None
+    plain: tuple[RawHeader, ...]
+
+    @classmethod
+    def encode(cls, cors: CORSResponseHeaders) -> RawCORSHeaders:
+        """The bytes form of ``cors`` (built once per policy or origin, or per request for the others)."""
+        return cls(
+            encode_headers(cors.headers),
+            cors.vary.encode("latin-1") if cors.vary is not None else None,
+            encode_headers(cors.plain),
+        )
+
+
+def _raw_vary_tokens(value: bytes) -> set[bytes]:
+    return {token.strip(b" \t").lower() for token in value.split(b",")}
+
+
+def add_raw_cors_headers(app_headers: Iterable[Sequence[bytes]], cors: RawCORSHeaders) -> list[RawHeader]:
+    """:func:`add_cors_headers` for ASGI's bytes headers: a new list, ``app_headers`` untouched.
+
+    The application's ``access-control-*`` headers are dropped (any letter case);
+    ``cors.vary`` is merged into its last ``vary`` header unless already named there or
+    the application varies on ``*``, added as a header of its own otherwise; then
+    ``cors.headers`` are appended.  Header pairs may be tuples or two-item lists (ASGI
+    allows both); the application's are kept as they came.
+    """
+    headers, vary, _ = cors
+    merged: list[Any] = []
+    last_vary = -1
+    vary_needed = vary is not None
+    vary_lower = vary.lower() if vary is not None else b""
+    for header in app_headers:
+        lowered = header[0].lower()
+        if lowered.startswith(b"access-control-"):
+            continue
+        if lowered == b"vary" and vary_needed:
+            last_vary = len(merged)
+            tokens = _raw_vary_tokens(header[1])
+            if b"*" in tokens or vary_lower in tokens:
+                vary_needed = False
+        merged.append(header)
+    if vary is not None and vary_needed:
+        if last_vary >= 0:
+            name, value = merged[last_vary]
+            # Blank as text (str.strip, as add_cors_headers): the same answer as the WSGI adapter's.
+            merged[last_vary] = (name, value + b", " + vary if value.decode("latin-1").strip() else vary)
+        else:
+            merged.append((b"vary", vary))
     merged.extend(headers)
     return merged

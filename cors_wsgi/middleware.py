@@ -18,12 +18,51 @@ if TYPE_CHECKING:
 
     from .policy import CORSOptions
 
-__all__ = ["CORSMiddleware", "is_preflight", "preflight_answer", "respond_to_preflight"]
+__all__ = [
+    "CORSMiddleware",
+    "checked_debug",
+    "is_preflight",
+    "policy_from_arguments",
+    "preflight_answer",
+    "respond_to_preflight",
+]
 
 Headers = list[tuple[str, str]]
 ExcInfo = tuple[type[BaseException], BaseException, Optional["TracebackType"]]
 StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def policy_from_arguments(policy: object, options: dict[str, Any]) -> CORSPolicy:
+    """The policy of a middleware built as ``Middleware(app, policy)`` or ``Middleware(app, **options)``.
+
+    Shared by every adapter (WSGI and ASGI), so that both take the same arguments and
+    raise the same errors: a second positional argument that is not a
+    :class:`~cors_wsgi.CORSPolicy` is a ``TypeError``; a policy together with options,
+    or invalid options, a :class:`~cors_wsgi.CORSConfigError`.
+    """
+    if policy is None:
+        return CORSPolicy(**options)
+    if not isinstance(policy, CORSPolicy):
+        raise TypeError(
+            f"the second argument is a CORSPolicy, not {type(policy).__name__}; "
+            "pass options as keywords: CORSMiddleware(app, allow_origins=[...])"
+        )
+    if options:
+        raise CORSConfigError(
+            [
+                f"options {', '.join(sorted(options))}: give either a CORSPolicy or options, not both "
+                "(derive a policy with policy.replace(...))"
+            ]
+        )
+    return policy
+
+
+def checked_debug(value: object) -> bool:
+    """``value`` for a middleware's ``debug`` property: only ``True`` or ``False`` (``"false"`` would be true)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"debug is True or False, not {value!r} (strings are not parsed: 'false' would be true)")
+    return value
 
 
 def is_preflight(environ: dict[str, Any]) -> bool:
@@ -96,21 +135,7 @@ class CORSMiddleware:
     def __init__(self, app: WSGIApp, policy: CORSPolicy | None = None, **options: Unpack[CORSOptions]) -> None:
         if not callable(app):
             raise TypeError(f"CORSMiddleware wraps a WSGI application (a callable), not {type(app).__name__}")
-        if policy is not None:
-            if not isinstance(policy, CORSPolicy):
-                raise TypeError(
-                    f"the second argument is a CORSPolicy, not {type(policy).__name__}; "
-                    "pass options as keywords: CORSMiddleware(app, allow_origins=[...])"
-                )
-            if options:
-                raise CORSConfigError(
-                    [
-                        f"options {', '.join(sorted(options))}: give either a CORSPolicy or options, not both "
-                        "(derive a policy with policy.replace(...))"
-                    ]
-                )
-        else:
-            policy = CORSPolicy(**options)
+        policy = policy_from_arguments(policy, dict(options))
         self.app = app
         self.policy = policy
         self._debug = policy.debug
@@ -159,9 +184,7 @@ class CORSMiddleware:
 
     @debug.setter
     def debug(self, value: bool) -> None:
-        if not isinstance(value, bool):
-            raise TypeError(f"debug is True or False, not {value!r} (strings are not parsed: 'false' would be true)")
-        self._debug = value
+        self._debug = checked_debug(value)
 
     def __repr__(self) -> str:
         return f"CORSMiddleware({self.app!r}, {self.policy!r})"

@@ -55,6 +55,7 @@ __all__ = [
     "PathPattern",
     "PathPatternError",
     "ResourceTable",
+    "asgi_route_path",
     "canonical_path",
     "parse_path_pattern",
     "wsgi_path_to_text",
@@ -80,6 +81,24 @@ def wsgi_path_to_text(path_info: str) -> str:
         return path_info.encode("latin-1").decode("utf-8", "replace")
     except UnicodeEncodeError:
         return path_info
+
+
+def asgi_route_path(path: str, root_path: str) -> str:
+    """The part of an ASGI ``scope["path"]`` the application routes: ``root_path`` removed.
+
+    ASGI servers put the mount point (``uvicorn --root-path``, a Starlette ``Mount``)
+    both in ``root_path`` and at the start of ``path``; what is left is what WSGI calls
+    ``PATH_INFO`` and what Starlette's router matches, so a ``resources`` pattern means
+    the same path under either adapter.  ``root_path`` is removed only at a ``/``
+    boundary (``/api`` is not removed from ``/apiary``); a ``path`` that does not start
+    with it (an older server that left it out) is returned as it is — the rules of
+    Starlette's ``get_route_path``.  Already text: an ASGI server percent-decodes the
+    path as UTF-8.
+    """
+    if not root_path or not path.startswith(root_path):
+        return path
+    rest = path[len(root_path) :]
+    return rest if not rest or rest[0] == "/" else path
 
 
 def canonical_path(path: str) -> str:

@@ -1,0 +1,197 @@
+"""The ASGI adapter: scope -> the same engine -> a finished preflight, or headers added to the app's answer.
+
+::
+
+    from cors_wsgi.asgi import CORSMiddleware
+
+    app = CORSMiddleware(fastapi_app, allow_origins=["https://app.example.com"], allow_credentials=True)
+
+Plain ASGI 3 (FastAPI, Starlette, Quart, Litestar, ... under uvicorn, hypercorn,
+granian), no dependency.  The options, the :class:`~cors_wsgi.CORSPolicy`, the errors
+and the answers are those of the WSGI :class:`cors_wsgi.CORSMiddleware`; only the
+wire format differs.  Everything that does not depend on the request is computed when
+the middleware is built (:class:`~cors_wsgi.engine.RawPolicy`: every precomputed answer
+already in bytes), so a request costs one ``dict`` of its headers and a look-up or two.
+
+Wrap the whole application, from outside (``app = CORSMiddleware(fastapi_app, ...)``):
+Starlette's ``ServerErrorMiddleware`` sits outside every middleware added with
+``add_middleware``, so only a middleware outside it sees the ``500`` it sends for an
+unhandled exception and can add the CORS headers the browser needs to show the page
+that ``500`` rather than a CORS error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from .engine import CompiledPolicy, RawPolicy, actual_raw_response_headers, answer_raw_preflight
+from .headers import RawCORSHeaders, add_raw_cors_headers
+from .middleware import checked_debug, policy_from_arguments
+from .policy import CORSPolicy
+from .resources import asgi_route_path
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .policy import CORSOptions
+
+__all__ = ["ASGIApp", "CORSMiddleware", "Message", "Receive", "Scope", "Send"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_ACRM = b"access-control-request-method"
+_ACRH = b"access-control-request-headers"
+_ACRPN = b"access-control-request-private-network"
+_PREFLIGHT_HEADERS = (b"origin", _ACRM, _ACRH, _ACRPN)
+
+
+def _joined(request_headers: list[Any], found: dict[bytes, bytes]) -> dict[bytes, bytes]:
+    """``found`` with each repeated CORS request header's values joined by ``,``, as a WSGI server does.
+
+    The engine then reads them as the WSGI adapter's: a repeated ``Origin`` or
+    ``Access-Control-Request-Method`` counts by its first value, a repeated
+    ``Access-Control-Request-Headers`` by all of its names.
+    """
+    joined = dict(found)
+    for name in _PREFLIGHT_HEADERS:
+        values = [value for key, value in request_headers if key == name]
+        if len(values) > 1:
+            joined[name] = b",".join(values)
+    return joined
+
+
+class CORSMiddleware:
+    """Answer CORS preflights and add CORS headers to an ASGI application's responses.
+
+    ::
+
+        app = CORSMiddleware(app, allow_origins=["https://app.example.com"], allow_credentials=True)
+        app = CORSMiddleware(app, policy)   # a prebuilt CORSPolicy, shared with a WSGI app if you like
+        fastapi_app.add_middleware(CORSMiddleware, allow_origins=[...])   # works, but see below
+
+    Give either a :class:`~cors_wsgi.CORSPolicy` or the options themselves (the same
+    keywords as ``CORSPolicy``), not both; mistakes raise the same
+    :class:`~cors_wsgi.CORSConfigError`.  On ``http`` requests to a path the policy
+    covers:
+
+    * a preflight (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``)
+      is answered here, ``204`` when allowed and ``403`` when refused; the
+      application is not called;
+    * every other request reaches the application, whose ``http.response.start``,
+      whatever its status, gets the CORS headers for an allowed origin and
+      ``vary: Origin`` merged whenever the answer depends on the origin.  Body
+      messages pass untouched and unbuffered; the application's header list is
+      never changed in place (the start message is copied, its other keys kept);
+      exceptions propagate unchanged.
+
+    ``lifespan`` and ``websocket`` scopes are passed on with the same ``scope``,
+    ``receive`` and ``send`` objects.  With ``resources``, the policy is chosen on
+    ``scope["path"]`` less ``scope["root_path"]`` (:func:`~cors_wsgi.resources.asgi_route_path`:
+    what Starlette routes, also under ``uvicorn --root-path`` or inside a ``Mount``),
+    made canonical like the WSGI adapter's.  Request header bytes are read as latin-1;
+    names are expected lowercase, as ASGI servers give them.  :attr:`debug` can be
+    switched at any time.
+
+    Added with ``fastapi_app.add_middleware(...)`` instead, it sits *inside*
+    Starlette's ``ServerErrorMiddleware``: the ``500`` answer to an unhandled exception
+    is sent outside it, without CORS headers, and the browser reports a CORS error
+    instead of the ``500``.  Wrapping the application from outside avoids that.
+    """
+
+    __slots__ = ("app", "policy", "_debug", "_raw", "_raw_by_compiled")
+
+    #: The wrapped ASGI application.
+    app: ASGIApp
+    #: The immutable policy in force.
+    policy: CORSPolicy
+
+    def __init__(self, app: ASGIApp, policy: CORSPolicy | None = None, **options: Unpack[CORSOptions]) -> None:
+        if not callable(app):
+            raise TypeError(f"CORSMiddleware wraps an ASGI application (a callable), not {type(app).__name__}")
+        policy = policy_from_arguments(policy, dict(options))
+        self.app = app
+        self.policy = policy
+        self._debug = policy.debug
+        # Every answer in bytes, once: for the one compiled policy, or for each resources entry.
+        compiled = policy.compiled
+        self._raw = RawPolicy(compiled) if compiled is not None else None
+        self._raw_by_compiled: dict[CompiledPolicy, RawPolicy] = {}
+        for entry in (policy.resources or {}).values():
+            if entry.compiled is not None:
+                self._raw_by_compiled[entry.compiled] = RawPolicy(entry.compiled)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # lifespan, websocket: untouched
+            await self.app(scope, receive, send)
+            return
+        raw = self._raw
+        if raw is None:
+            # Chosen on the path the application routes, canonical (see cors_wsgi.resources).
+            compiled = self.policy.compiled_for_path(asgi_route_path(scope["path"], scope.get("root_path", "")))
+            if compiled is None:
+                await self.app(scope, receive, send)
+                return
+            raw = self._raw_by_compiled[compiled]
+        request_headers = scope["headers"]
+        try:
+            found = dict(reversed(request_headers))  # in C; reversed: a repeated header counts by its first value
+        except TypeError:  # an iterable that is not a sequence (ASGI allows any)
+            request_headers = list(request_headers)
+            found = dict(reversed(request_headers))
+        origin = found.get(b"origin")
+        cors: RawCORSHeaders | None
+        if origin is None:
+            cors = raw.no_origin
+        else:
+            if _ACRM in found and scope["method"] == "OPTIONS":
+                if len(found) != len(request_headers):  # a repeated header: join them as a WSGI server does
+                    found = _joined(request_headers, found)
+                answer = answer_raw_preflight(
+                    raw, found[b"origin"], found[_ACRM], found.get(_ACRH), found.get(_ACRPN), self._debug
+                )
+                await send({"type": "http.response.start", "status": answer.status, "headers": list(answer.headers)})
+                await send({"type": "http.response.body", "body": answer.body})
+                return
+            # Answers for '*' and for exactly listed origins are precomputed; the engine decides the rest.
+            cors = raw.actual_any if raw.any_origin else raw.actual_by_origin.get(origin)
+            if cors is None:
+                cors = actual_raw_response_headers(raw, origin)
+        if not cors.plain:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                for name, _ in headers:
+                    if name[:1] in b"aAvV":  # a vary or access-control-* header to merge with
+                        headers = add_raw_cors_headers(headers, cors)
+                        break
+                else:
+                    headers += cors.plain
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+    @property
+    def debug(self) -> bool:
+        """When true, refused preflights carry the partial CORS headers and a one-line
+        plain-text reason, so the browser console and network tab name the culprit.
+
+        Starts as the policy's ``debug``; may be switched at any time.  Only ``True`` or
+        ``False`` is accepted (``"false"`` would be true).
+        """
+        return self._debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self._debug = checked_debug(value)
+
+    def __repr__(self) -> str:
+        return f"CORSMiddleware({self.app!r}, {self.policy!r})"
