@@ -99,6 +99,7 @@ class CompiledPolicy:
         "headers_any",
         "headers",
         "headers_value",
+        "header_regexes",
         "max_age_headers",
         "private_network",
         "preflight_vary",
@@ -122,6 +123,7 @@ class CompiledPolicy:
         expose: list[str],
         max_age: int | None,
         private_network: bool,
+        header_regexes: tuple[re.Pattern[str], ...] = (),
     ) -> None:
         self.any_origin = any(o.kind == "any" for o in origins)
         self.origin_matcher = OriginMatcher(origins, regexes, func)
@@ -133,6 +135,8 @@ class CompiledPolicy:
         self.headers_any = headers == ["*"]
         self.headers = frozenset(h.lower() for h in headers)
         self.headers_value = ", ".join(headers)
+        #: Patterns (case-insensitive) a requested header name may match instead of being listed.
+        self.header_regexes = header_regexes
         self.max_age_headers: tuple[Header, ...] = (
             (("Access-Control-Max-Age", str(max_age)),) if max_age is not None else ()
         )
@@ -299,14 +303,20 @@ def _decide_preflight(
             allow_headers = policy.headers_value or None
             unlisted = [name for name in names if name not in policy.headers]
             if unlisted:
-                implicit = [name for name in unlisted if name in SAFELISTED_REQUEST_HEADERS]
+                implicit = [
+                    name
+                    for name in unlisted
+                    if name in SAFELISTED_REQUEST_HEADERS
+                    or any(regex.fullmatch(name) for regex in policy.header_regexes)
+                ]
                 if implicit:
                     allow_headers = ", ".join(filter(None, (policy.headers_value, *implicit)))
                 if len(implicit) < len(unlisted):
-                    refused = next(name for name in unlisted if name not in SAFELISTED_REQUEST_HEADERS)
+                    refused = next(name for name in unlisted if name not in implicit)
                     if allow_headers is not None:
                         headers.append(("Access-Control-Allow-Headers", allow_headers))
-                    allowed = policy.headers_value or "none"
+                    patterns = (f"re {regex.pattern!a}" for regex in policy.header_regexes)
+                    allowed = ", ".join(filter(None, (policy.headers_value, *patterns))) or "none"
                     return tuple(headers), f"request header {refused!a} is not allowed (allowed: {allowed})"
     if allow_headers is not None:
         headers.append(("Access-Control-Allow-Headers", allow_headers))

@@ -54,7 +54,7 @@ class CORSOptions(TypedDict, total=False):
     allow_origin_regex: str | re.Pattern[str] | Iterable[str | re.Pattern[str]] | None
     allow_origin_func: Callable[[str], object] | None
     allow_methods: str | Iterable[str]
-    allow_headers: str | Iterable[str]
+    allow_headers: str | re.Pattern[str] | Iterable[str | re.Pattern[str]]
     expose_headers: str | Iterable[str]
     allow_credentials: bool
     max_age: int | timedelta | None
@@ -124,17 +124,29 @@ def _as_list(value: object, problems: _Problems, name: str) -> list[object] | No
     return list(value)
 
 
-def _tokens(value: object, problems: _Problems, name: str, what: str) -> list[tuple[int, str]] | None:
+def _tokens(
+    value: object,
+    problems: _Problems,
+    name: str,
+    what: str,
+    patterns: list[tuple[int, re.Pattern[str]]] | None = None,
+) -> list[tuple[int, str]] | None:
     """The valid tokens of ``value`` with their positions, reporting every invalid one.
 
-    ``[(i, "*")]`` for the wildcard; ``None`` when ``value`` is not a list at all.
+    ``[(i, "*")]`` for the wildcard; ``None`` when ``value`` is not a list at all.  When
+    ``patterns`` is given, compiled regular expressions are collected there (with their
+    positions) instead of being refused.
     """
+    if isinstance(value, re.Pattern):
+        value = [value]
     items = _as_list(value, problems, name)
     if items is None:
         return None
     good: dict[str, int] = {}
     for index, item in enumerate(items):
-        if not isinstance(item, str):
+        if patterns is not None and isinstance(item, re.Pattern):
+            patterns.append((index, item))
+        elif not isinstance(item, str):
             problems.add(f"{name}[{index}]", f"expected a str, not {type(item).__name__}")
         elif item == "*" or is_token(item):
             good.setdefault(item, index)
@@ -201,8 +213,9 @@ class CORSPolicy:
     allow_origin_func: Callable[[str], object] | None
     #: Allowed methods; ``("*",)`` for any method.
     allow_methods: tuple[str, ...] | None
-    #: Allowed request header names as given; ``("*",)`` for any.
-    allow_headers: tuple[str, ...] | None
+    #: Allowed request header names as given, then the compiled patterns a name may match
+    #: (case-insensitively, as a whole); ``("*",)`` for any.
+    allow_headers: tuple[str | re.Pattern[str], ...] | None
     #: Response header names scripts may read; ``("*",)`` for all (without credentials).
     expose_headers: tuple[str, ...] | None
     #: Whether ``Access-Control-Allow-Credentials: true`` is sent.
@@ -324,15 +337,24 @@ class CORSPolicy:
 
         methods = self._compile_methods(given.get("allow_methods", DEFAULT_METHODS), problems)
         self._set("allow_methods", tuple(methods))
-        headers = self._compile_headers(given.get("allow_headers", "*"), problems)
-        self._set("allow_headers", tuple(headers))
+        headers, header_regexes = self._compile_headers(given.get("allow_headers", "*"), problems)
+        self._set("allow_headers", (*headers, *header_regexes))
         expose = self._compile_expose(given.get("expose_headers", ()), credentials, problems)
         self._set("expose_headers", tuple(expose))
         max_age = self._compile_max_age(given.get("max_age"), problems)
         self._set("max_age", max_age)
 
         return CompiledPolicy(
-            configured, compiled_regexes, func, credentials, methods, headers, expose, max_age, private_network
+            configured,
+            compiled_regexes,
+            func,
+            credentials,
+            methods,
+            headers,
+            expose,
+            max_age,
+            private_network,
+            header_regexes=tuple(header_regexes),
         )
 
     @staticmethod
@@ -408,15 +430,34 @@ class CORSPolicy:
         return list(dict.fromkeys(result))
 
     @staticmethod
-    def _compile_headers(value: object, problems: _Problems) -> list[str]:
-        headers = _tokens(value, problems, "allow_headers", "header name")
+    def _compile_headers(value: object, problems: _Problems) -> tuple[list[str], list[re.Pattern[str]]]:
+        """Allowed request header names, and compiled patterns a whole name may match (any case)."""
+        patterns: list[tuple[int, re.Pattern[str]]] = []
+        headers = _tokens(value, problems, "allow_headers", "header name", patterns)
         if headers is None:
-            return []
+            return [], []
         for index, name in headers:
             hint = forbidden_request_header_hint(name)
             if hint is not None:
                 problems.add(f"allow_headers[{index}] {name!r}", hint)
-        return _unique_case_insensitive([name for _, name in headers])
+            elif "*" in name and name != "*":
+                problems.add(
+                    f"allow_headers[{index}] {name!r}",
+                    "'*' inside a name is not a wildcard (it would be taken literally) — for names matching a "
+                    f"pattern pass re.compile({name.replace('*', '.*') if '.*' not in name else name!r})",
+                )
+        regexes: list[re.Pattern[str]] = []
+        for index, pattern in patterns:
+            where = f"allow_headers[{index}] {pattern.pattern!r}"
+            if not isinstance(pattern.pattern, str):
+                problems.add(where, "compile the regular expression from a str, not bytes")
+                continue
+            slow = backtracking_problems(pattern)
+            for message in slow:
+                problems.add(where, message)
+            if not slow:  # header names are case-insensitive: so is the match
+                regexes.append(re.compile(pattern.pattern, pattern.flags | re.IGNORECASE))
+        return _unique_case_insensitive([name for _, name in headers]), regexes
 
     @staticmethod
     def _compile_expose(value: object, credentials: bool, problems: _Problems) -> list[str]:

@@ -32,7 +32,8 @@ def _describe(policy: CORSPolicy) -> tuple[str, str, str, str, str]:
     return (
         ", ".join(origins) or "(none)",
         ", ".join(policy.allow_methods or ()),
-        ", ".join(policy.allow_headers or ()) or "(safelisted only)",
+        ", ".join(h if isinstance(h, str) else f"regex {h.pattern!r}" for h in policy.allow_headers or ())
+        or "(safelisted only)",
         "yes" if policy.allow_credentials else "no",
         "-" if policy.max_age is None else str(policy.max_age),
     )
