@@ -23,7 +23,7 @@ from .headers import forbidden_request_header_hint, is_token
 from .methods import DEFAULT_METHODS, FORBIDDEN_METHODS, NORMALIZED_METHODS
 from .origins import ConfiguredOrigin, OriginSyntaxError, is_async_callable, parse_configured_origin
 from .regex_safety import backtracking_problems, lookalike_problem
-from .resources import PathPattern, PathPatternError, ResourceTable, parse_path_pattern
+from .resources import MatchFromStart, PathPattern, PathPatternError, ResourceTable, parse_path_pattern
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 Header = tuple[str, str]
-PathKey = Union[str, "re.Pattern[str]"]
+PathKey = Union[str, "re.Pattern[str]", MatchFromStart]
 
 MAX_MAX_AGE = 86400
 

@@ -9,6 +9,10 @@ Grammar of a pattern (a key of the ``resources`` option):
     ``/api`` itself and never ``/apiary``.  ``"/*"`` covers every path.
 ``re.compile(r"/v[0-9]+/.*")``
     A compiled regular expression, which must match the *whole* path.
+``MatchFromStart(re.compile(r"/api/v[0-9]+"))``
+    A compiled regular expression matched from the *start* of the path (``re.match``:
+    any rest allowed) — what flask-cors's ``resources`` keys mean, used by
+    :mod:`flask_cors_ext.compat`.  New code is clearer with the forms above.
 
 Paths are compared case-sensitively, as text, on the canonical path
 (:func:`canonical_path`): a run of slashes counts as one, then ``.`` and ``..``
@@ -46,12 +50,13 @@ already-canonical path costs three substring tests.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Generic, NamedTuple, TypeVar
 
 from .regex_safety import backtracking_problems
 
 __all__ = [
+    "MatchFromStart",
     "PathPattern",
     "PathPatternError",
     "ResourceTable",
@@ -131,8 +136,20 @@ class PathPatternError(ValueError):
     """A ``resources`` key cannot be understood; the message carries a hint."""
 
 
+class MatchFromStart(NamedTuple):
+    """A ``resources`` key: ``regex`` must match the start of the canonical path (``re.match``).
+
+    ``MatchFromStart(re.compile(r"/api/v1"))`` covers ``/api/v1``, ``/api/v1/x`` and
+    ``/api/v1x`` alike: this is flask-cors's meaning of a resources key, kept for
+    :mod:`flask_cors_ext.compat`.  Its priority is that of regular expressions.
+    """
+
+    regex: re.Pattern[str]
+
+
 class PathPattern(NamedTuple):
-    """A parsed ``resources`` key: ``kind`` is ``"exact"``, ``"subtree"`` or ``"regex"``."""
+    """A parsed ``resources`` key: ``kind`` is ``"exact"``, ``"subtree"``, ``"regex"`` (whole path)
+    or ``"regex-start"`` (from the start of the path, :class:`MatchFromStart`)."""
 
     kind: str
     text: str
@@ -141,13 +158,18 @@ class PathPattern(NamedTuple):
 
 def parse_path_pattern(pattern: object) -> PathPattern:
     """Parse one ``resources`` key, raising :class:`PathPatternError` with a hint."""
+    kind = "regex"
+    if isinstance(pattern, MatchFromStart):
+        kind, pattern = "regex-start", pattern.regex
+        if not isinstance(pattern, re.Pattern):
+            raise PathPatternError(f"MatchFromStart takes a compiled regular expression, not {type(pattern).__name__}")
     if isinstance(pattern, re.Pattern):
         if not isinstance(pattern.pattern, str):
             raise PathPatternError("a regular expression for paths must be compiled from a str, not bytes")
         slow = backtracking_problems(pattern)  # a request path could make it backtrack for seconds
         if slow:
             raise PathPatternError("; ".join(slow))
-        return PathPattern("regex", pattern.pattern, pattern)
+        return PathPattern(kind, pattern.pattern, pattern)
     if not isinstance(pattern, str):
         raise PathPatternError(
             f"a path pattern is a str or a compiled regular expression, not {type(pattern).__name__}"
@@ -190,15 +212,16 @@ class ResourceTable(Generic[T]):
 
     def __init__(self, entries: Iterable[tuple[PathPattern, T]]) -> None:
         self._exact: dict[str, T] = {}
-        self._regexes: list[tuple[re.Pattern[str], T]] = []
+        self._regexes: list[tuple[Callable[[str], object], T]] = []  # (bound fullmatch or match, value)
         self._subtrees: dict[str, T] = {}
         self._everything: T | None = None
         for pattern, value in entries:
             if pattern.kind == "exact":
                 self._exact[pattern.text] = value
-            elif pattern.kind == "regex":
+            elif pattern.kind in ("regex", "regex-start"):
                 assert pattern.regex is not None
-                self._regexes.append((pattern.regex, value))
+                matcher = pattern.regex.fullmatch if pattern.kind == "regex" else pattern.regex.match
+                self._regexes.append((matcher, value))
             elif pattern.text == "/":
                 self._everything = value
             else:
@@ -215,8 +238,8 @@ class ResourceTable(Generic[T]):
         value = self._exact.get(path)
         if value is not None:
             return value
-        for regex, value in self._regexes:
-            if regex.fullmatch(path):
+        for matches, value in self._regexes:
+            if matches(path):
                 return value
         subtrees = self._subtrees
         if subtrees:
