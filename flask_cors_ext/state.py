@@ -98,7 +98,20 @@ class CORSState:
             self._debug = self.config_options.get("debug")
 
     def configure_app(self, options: Mapping[str, Any]) -> None:
-        """Set the application-wide policy from ``CORS(app, **options)``; validates at once."""
+        """Set the application-wide policy from ``CORS(app, **options)``; validates at once.
+
+        A second call for the same application is an error: it would silently replace
+        the first policy (one call with ``resources`` gives paths policies of their own).
+        """
+        if self.app_options is not None:
+            raise CORSConfigError(
+                [
+                    f"CORS(app) / init_app(app): the application {self.app.name!r} already has a CORS policy "
+                    "(a second call would silently replace the first) — call it once; for different "
+                    "policies per path give resources={...}, per blueprint CORS(blueprint, ...), per view "
+                    "@cross_origin(...)"
+                ]
+            )
         self.read_config()
         merged = {**self.config_options, **options}
         debug = merged.pop("debug", None)

@@ -164,13 +164,21 @@ def test_cors_binds_only_to_an_app_or_a_blueprint() -> None:
         CORS(object())  # type: ignore[arg-type]
 
 
-def test_calling_cors_again_on_an_app_replaces_its_policy() -> None:
+@pytest.mark.parametrize("second_call", ["CORS(app)", "init_app"])
+def test_calling_cors_again_on_an_app_is_an_error_and_the_first_policy_stays(second_call: str) -> None:
     app, _ = new_app("/")
     CORS(app, allow_origins=[ORIGIN])
-    CORS(app, allow_origins=[PARTNER])
+    with pytest.raises(CORSConfigError) as caught:
+        if second_call == "CORS(app)":
+            CORS(app, allow_origins=[PARTNER])
+        else:
+            CORS().init_app(app, allow_origins=[PARTNER])
+    (problem,) = caught.value.problems
+    assert "already has a CORS policy (a second call would silently replace the first)" in problem
+    assert "resources={...}" in problem
     client = app.test_client()
-    assert "Access-Control-Allow-Origin" not in client.get("/", headers={"Origin": ORIGIN}).headers
-    assert client.get("/", headers={"Origin": PARTNER}).headers["Access-Control-Allow-Origin"] == PARTNER
+    assert client.get("/", headers={"Origin": ORIGIN}).headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "Access-Control-Allow-Origin" not in client.get("/", headers={"Origin": PARTNER}).headers
 
 
 # -- application factories -----------------------------------------------------------------------
