@@ -57,7 +57,7 @@ class FlaskCORSMiddleware:
         environ[HANDLED_KEY] = True
         state = self.state
         if len(state.app.view_functions) != state.views_validated:
-            state._check_views()  # views were added: validate their policies before any of them runs
+            state.prepare()  # the first request, or views were added: validate before any view runs
         if is_preflight(environ):
             compiled = state.for_preflight(environ)
             if compiled is not None:

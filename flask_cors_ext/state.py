@@ -11,6 +11,7 @@ options > config.  All CORS decisions are the core's.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -38,6 +39,8 @@ __all__ = [
     "request_path",
 ]
 
+logger = logging.getLogger("cors_wsgi")
+
 #: ``app.extensions`` key of the per-app :class:`CORSState`.
 EXTENSION_KEY = "cors"
 #: Set in the WSGI environ by :class:`FlaskCORSMiddleware` for every request it sees.
@@ -48,6 +51,10 @@ VIEW_OPTIONS_ATTRIBUTE = "cors_options"
 APP_ONLY = ("resources", "debug")
 
 Headers = list[tuple[str, str]]
+
+
+def _cors_keys(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if key.startswith("CORS_")}
 
 
 class ResolvedPolicy(NamedTuple):
@@ -86,6 +93,8 @@ class CORSState:
         #: How many view functions there were when every view's policy was last found valid.
         self.views_validated = -1
         self._has_view_policies = False
+        self._started = False
+        self._config_read: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.read_config()
 
@@ -93,6 +102,7 @@ class CORSState:
 
     def read_config(self) -> None:
         """(Re)read the ``CORS_*`` keys of ``app.config``."""
+        self._config_read = _cors_keys(self.app.config)
         self.config_options = config_options(self.app.config)
         if self.app_options is None:
             self._debug = self.config_options.get("debug")
@@ -112,6 +122,9 @@ class CORSState:
                     "@cross_origin(...)"
                 ]
             )
+        self._apply(options)
+
+    def _apply(self, options: Mapping[str, Any]) -> None:
         self.read_config()
         merged = {**self.config_options, **options}
         debug = merged.pop("debug", None)
@@ -128,6 +141,26 @@ class CORSState:
         else:
             self._resources, self._resource_options = None, {}
         self._forget_views()
+        self._check_views()
+
+    def prepare(self) -> None:
+        """Called by the WSGI layer before a request whenever views were added since the last
+        check, and before the first request: the ``CORS_*`` keys are read again then (keys set
+        or changed after ``CORS(app)`` count, never silently ignored), and every view's policy
+        is validated before any view runs."""
+        if not self._started:
+            with self._lock:
+                first, self._started = not self._started, True
+            if first:
+                now = _cors_keys(self.app.config)
+                if self.app_options is not None and now != self._config_read:
+                    changed = sorted(
+                        k for k in now.keys() | self._config_read.keys() if now.get(k) != self._config_read.get(k)
+                    )
+                    logger.info("%s set after CORS(app): the policy is built again with them", ", ".join(changed))
+                    self._apply(self.app_options)
+                elif self.app_options is None:
+                    self.read_config()
         self._check_views()
 
     def configure_blueprint(self, name: str, options: Mapping[str, Any]) -> None:
@@ -183,7 +216,7 @@ class CORSState:
                     problems.extend(p for p in error.problems if p not in problems)
         if problems:
             raise CORSConfigError(problems)
-        self.views_validated = count
+        self.views_validated = count if self._started else -1  # the first request goes through prepare()
 
     def _needs_routing(self) -> bool:
         """Whether choosing a policy needs Flask's routing (re-checked as views are added): a view
