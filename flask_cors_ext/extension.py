@@ -58,6 +58,12 @@ class FlaskCORSMiddleware:
         state = self.state
         if len(state.app.view_functions) != state.views_validated:
             state.prepare()  # the first request, or views were added: validate before any view runs
+        if state.invalid_views:
+            refused = state.refuse_invalid_view(environ)
+            if refused is not None:
+                status, headers, body = refused
+                start_response(status, headers)
+                return [body]
         if is_preflight(environ):
             compiled = state.for_preflight(environ)
             if compiled is not None:

@@ -24,6 +24,7 @@ from werkzeug.routing import RequestRedirect, Rule
 from cors_wsgi import CORSConfigError, CORSPolicy
 from cors_wsgi.engine import CompiledPolicy, actual_response_headers
 from cors_wsgi.headers import add_cors_headers
+from cors_wsgi.middleware import is_preflight
 from cors_wsgi.policy import PathKey, merge_options
 from cors_wsgi.resources import ResourceTable, parse_path_pattern, wsgi_path_to_text
 
@@ -94,6 +95,8 @@ class CORSState:
         self.views_validated = -1
         self._has_view_policies = False
         self._started = False
+        #: Views whose policy is invalid (added after ``CORS(app)``): endpoint -> problems.
+        self.invalid_views: dict[str, tuple[str, ...]] = {}
         self._config_read: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.read_config()
@@ -161,7 +164,7 @@ class CORSState:
                     self._apply(self.app_options)
                 elif self.app_options is None:
                     self.read_config()
-        self._check_views()
+        self._check_views(at_request_time=True)
 
     def configure_blueprint(self, name: str, options: Mapping[str, Any]) -> None:
         """Add ``CORS(blueprint, **options)`` for the blueprint registered as ``name``.
@@ -198,25 +201,55 @@ class CORSState:
             self._views_seen = -1
             self.views_validated = -1
 
-    def _check_views(self) -> None:
+    def _check_views(self, *, at_request_time: bool = False) -> None:
         """Resolve (and so validate) the policy of every URL rule registered so far.
 
-        Raises one :class:`~cors_wsgi.CORSConfigError` listing the problems of every view.
-        The WSGI layer calls this before the application whenever views were added since
-        the last check, so a view added after ``CORS(app)`` with an invalid policy fails
-        every request loudly, before any view runs, instead of after its view ran.
+        At configuration time (``CORS(app)``, ``CORS(blueprint)``) raises one
+        :class:`~cors_wsgi.CORSConfigError` listing the problems of every view.  At request
+        time — views added after ``CORS(app)``, checked by :meth:`prepare` before any of
+        them runs — the invalid views are recorded in :attr:`invalid_views` and logged
+        instead: each fails its own requests (:meth:`refuse_invalid_view`), the others work.
         """
         count = len(self.app.view_functions)
         problems: list[str] = []
+        invalid: dict[str, tuple[str, ...]] = {}
         for rule in list(self.app.url_map.iter_rules()):
             if isinstance(rule.endpoint, str):
                 try:
                     self.for_view(rule.endpoint, rule.rule)
                 except CORSConfigError as error:
+                    invalid[rule.endpoint] = error.problems
                     problems.extend(p for p in error.problems if p not in problems)
-        if problems:
+        if problems and not at_request_time:
             raise CORSConfigError(problems)
+        if invalid.keys() - self.invalid_views.keys():
+            logger.error(
+                "invalid CORS policy: %s; requests to these views fail with 500 before they run:\n%s",
+                ", ".join(sorted(invalid)),
+                "\n".join(f"  - {problem}" for problem in problems),
+            )
+        self.invalid_views = invalid
         self.views_validated = count if self._started else -1  # the first request goes through prepare()
+
+    def refuse_invalid_view(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """The ``500`` answer for a request routed to a view whose policy is invalid, else ``None``.
+
+        Checked before the view runs (so an invalid policy never lets a request through);
+        the problems go to the log, and to the body when ``debug`` is on.
+        """
+        method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD") if is_preflight(environ) else None
+        rule = self._route(environ, method or environ.get("REQUEST_METHOD", "GET"))
+        endpoint = rule.endpoint if rule is not None else None
+        problems = self.invalid_views.get(endpoint) if isinstance(endpoint, str) else None
+        if problems is None:
+            return None
+        logger.error("request to view %r refused: its CORS policy is invalid: %s", endpoint, "; ".join(problems))
+        text = "invalid CORS policy for this view\n"
+        if self.debug:
+            text += "".join(f"  - {problem}\n" for problem in problems)
+        body = text.encode("ascii", "backslashreplace")
+        headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+        return "500 Internal Server Error", headers, body
 
     def _needs_routing(self) -> bool:
         """Whether choosing a policy needs Flask's routing (re-checked as views are added): a view

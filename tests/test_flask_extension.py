@@ -9,6 +9,7 @@ precedence are in ``test_flask_config.py``, ``resources`` in ``test_flask_resour
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -980,10 +981,14 @@ def test_cors_debug_false_is_honoured_without_cors_app() -> None:
     assert response.data == b""
 
 
-def test_an_invalid_view_policy_added_after_cors_fails_before_any_view_runs() -> None:
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_invalid_view_policy_added_after_cors_fails_that_view_before_it_runs(
+    debug: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     app, calls = new_app("/ok")
     app.config["CORS_ALLOW_CREDENTIALS"] = True
     app.config["CORS_ALLOW_ORIGINS"] = [ORIGIN]
+    app.config["CORS_DEBUG"] = debug
     CORS(app)
     side_effects: list[str] = []
 
@@ -998,17 +1003,36 @@ def test_an_invalid_view_policy_added_after_cors_fails_before_any_view_runs() ->
     def report() -> str:
         return "report"
 
-    app.testing = True  # let the error through instead of a 500 page
     client = app.test_client()
-    for method, path in (("POST", "/orders"), ("GET", "/ok")):
-        with pytest.raises(CORSConfigError) as caught:
-            client.open(path, method=method, headers={"Origin": ORIGIN})
-        problems = caught.value.problems
-        assert len(problems) == 2
-        assert problems[0].startswith("view 'orders' (decorator): allow_origins[0] '*': '*' cannot be combined")
-        assert problems[1].startswith("view 'report' (decorator): allow_origins[0] 'null': 'null' cannot be combined")
+    with caplog.at_level(logging.ERROR, logger="cors_wsgi"):
+        placed = client.post("/orders", headers={"Origin": ORIGIN})
+        preflight_to_orders = preflight(client, "/orders", origin=ORIGIN, method="POST")
+        reported = client.get("/report", headers={"Origin": ORIGIN})
+        fine = client.get("/ok", headers={"Origin": ORIGIN})
+    for failed in (placed, preflight_to_orders, reported):
+        assert failed.status_code == 500
+        assert "Access-Control-Allow-Origin" not in failed.headers
+        assert failed.text.startswith("invalid CORS policy for this view\n")
+    assert ("'*' cannot be combined with allow_credentials=True" in placed.text) is debug
+    assert ("'null' cannot be combined" in reported.text) is debug
     assert side_effects == []
-    assert calls == []
+    # The other views are untouched.
+    assert (fine.status_code, fine.headers["Access-Control-Allow-Origin"]) == (200, ORIGIN)
+    assert calls == ["/ok"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "cors_wsgi"]
+    assert logged[0].startswith("invalid CORS policy: orders, report; requests to these views fail with 500")
+    assert "view 'orders' (decorator): allow_origins[0] '*': '*' cannot be combined" in logged[0]
+    assert "view 'report' (decorator): allow_origins[0] 'null': 'null' cannot be combined" in logged[0]
+    assert logged[1].startswith("request to view 'orders' refused: its CORS policy is invalid: ")
+    assert len(logged) == 4  # the summary once, then one line per refused request
+
+
+def test_an_invalid_view_policy_known_at_cors_time_still_raises_at_start_up() -> None:
+    app, _ = new_app("/ok")
+    app.add_url_rule("/orders", "orders", cross_origin(allow_origins="*")(lambda: "placed"), methods=["POST"])
+    with pytest.raises(CORSConfigError) as caught:
+        CORS(app, allow_origins=[ORIGIN], allow_credentials=True)
+    assert caught.value.problems[0].startswith("view 'orders' (decorator): allow_origins[0] '*'")
 
 
 @pytest.mark.parametrize("request_headers", [None, "x-unlisted"])
