@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, Response, after_this_request, request, request_started
 from werkzeug.datastructures import Headers
@@ -17,12 +17,17 @@ from .extension import install
 from .options import check_alone, core_options
 from .state import EXTENSION_KEY, HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, request_path
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .options import FlaskCORSOptions
+
 __all__ = ["cross_origin"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def cross_origin(**options: Any) -> Callable[[F], F]:
+def cross_origin(**options: Unpack[FlaskCORSOptions]) -> Callable[[F], F]:
     """Give one view a CORS policy of its own; put it below ``@app.route``::
 
         @app.route("/special", methods=["GET", "PUT"])

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from flask.sansio.blueprints import BlueprintSetupState
+    from typing_extensions import Unpack
+
+    from .options import FlaskCORSOptions
 
 __all__ = ["CORS", "FlaskCORSMiddleware", "install"]
 
@@ -114,12 +117,12 @@ class CORS:
     applications; each keeps its own state in ``app.extensions["cors"]``.
     """
 
-    def __init__(self, app: Flask | Blueprint | None = None, **options: Any) -> None:
+    def __init__(self, app: Flask | Blueprint | None = None, **options: Unpack[FlaskCORSOptions]) -> None:
         self.options = core_options(options, "CORS()")
         if app is not None:
             self.init_app(app)
 
-    def init_app(self, app: Flask | Blueprint, **options: Any) -> None:
+    def init_app(self, app: Flask | Blueprint, **options: Unpack[FlaskCORSOptions]) -> None:
         """Bind to ``app`` (or a blueprint); ``options`` here override the constructor's."""
         merged = {**self.options, **core_options(options, "init_app()")}
         if isinstance(app, Blueprint):

@@ -8,21 +8,43 @@ switches that would turn off a safety this library always keeps.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cors_wsgi import CORSConfigError, CORSPolicy
-from cors_wsgi.policy import OPTION_NAMES
+from cors_wsgi.policy import OPTION_NAMES, CORSOptions
 
 __all__ = [
     "ALIASES",
     "BOOLEAN_OPTIONS",
     "COMPATIBILITY_ONLY",
+    "FlaskCORSOptions",
     "check_alone",
     "check_boolean",
     "config_options",
     "core_options",
 ]
+
+
+class FlaskCORSOptions(CORSOptions, total=False):
+    """The keyword options of :class:`~flask_cors_ext.CORS`, ``init_app`` and
+    :func:`~flask_cors_ext.cross_origin`: the core's (:class:`cors_wsgi.policy.CORSOptions`),
+    flask-cors's spellings of three of them, and flask-cors's switches this extension
+    accepts with the values it keeps (see :data:`COMPATIBILITY_ONLY`).
+
+    Typed so that a misspelt option (``allow_orgins=...``, ``origin=...``) is caught by
+    a type checker in your project, not only when the application starts.
+    """
+
+    origins: str | Iterable[str]
+    methods: str | Iterable[str]
+    supports_credentials: bool
+    send_wildcard: bool
+    vary_header: bool
+    automatic_options: bool
+    always_send: bool
+    intercept_exceptions: bool
+
 
 #: flask-cors spelling -> core spelling.  flask-cors's ``allow_headers``,
 #: ``expose_headers``, ``max_age``, ``resources`` and ``allow_private_network`` are
