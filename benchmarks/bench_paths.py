@@ -75,8 +75,8 @@ class _TableBefore(ResourceTable[object]):
         value = self._exact.get(path)
         if value is not None:
             return value
-        for regex, value in self._regexes:
-            if regex.fullmatch(path):
+        for matches, value in self._regexes:  # the bound regex.fullmatch
+            if matches(path):
                 return value
         subtrees = self._subtrees
         if subtrees:

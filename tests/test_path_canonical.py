@@ -665,3 +665,10 @@ def test_real_servers_percent_encoded_non_ascii_and_browser_spellings(server_kin
             assert status == 200
             assert "Access-Control-Allow-Origin" not in headers, path
             assert send(port, "GET", path, {"Origin": ADMIN})[1]["Access-Control-Allow-Origin"] == ADMIN
+
+
+def test_the_path_benchmark_measures_what_its_rows_say() -> None:
+    """benchmarks/bench_paths.py's self-check: each row's path gets the policy its name says."""
+    import bench_paths
+
+    bench_paths.check()
