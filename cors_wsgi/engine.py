@@ -47,6 +47,9 @@ __all__ = [
     "actual_response_headers",
     "answer_preflight",
     "answer_raw_preflight",
+    "first_value",
+    "method_allowed",
+    "split_request_headers",
 ]
 
 logger = logging.getLogger("cors_wsgi")
@@ -182,9 +185,45 @@ def _shown(value: str) -> str:
     return ascii(value)
 
 
-def _first_value(value: str) -> str:
+def first_value(value: str) -> str:
     """A header the server received twice arrives joined by commas; the first counts."""
     return value.split(",", 1)[0].strip(" \t") if "," in value else value
+
+
+def method_allowed(policy: CompiledPolicy, method: str) -> bool:
+    """Whether a preflight may ask for ``method`` (one ``Access-Control-Request-Method`` value,
+    see :func:`first_value`): listed, CORS-safelisted, or any token when the policy allows
+    any method.  Compared case-sensitively, as browsers compare; a value longer than any
+    method is refused."""
+    if len(method) > _MAX_METHOD_LENGTH:
+        return False
+    return method in policy.methods or (policy.methods_any and is_token(method))
+
+
+def split_request_headers(policy: CompiledPolicy, names: list[str]) -> tuple[list[str], list[str]]:
+    """The requested header names (lowercase, as :func:`~cors_wsgi.headers.parse_request_headers`
+    gives them) split into ``(allowed, refused)``, each in request order.
+
+    A name is allowed when the policy allows any header, lists it, matches one of its
+    header patterns (as a whole, any case), or is CORS-safelisted.
+    """
+    if policy.headers_any:
+        return names, []
+    listed = policy.headers
+    if all(name in listed for name in names):
+        return names, []
+    allowed: list[str] = []
+    refused: list[str] = []
+    for name in names:
+        if (
+            name in listed
+            or name in SAFELISTED_REQUEST_HEADERS
+            or any(regex.fullmatch(name) for regex in policy.header_regexes)
+        ):
+            allowed.append(name)
+        else:
+            refused.append(name)
+    return allowed, refused
 
 
 def _refuse(policy: CompiledPolicy, reason: str, debug: bool, partial: tuple[Header, ...]) -> PreflightAnswer:
@@ -280,11 +319,9 @@ def _decide_preflight(
     if len(request_method) > _MAX_METHOD_LENGTH:
         reason = f"Access-Control-Request-Method is too long ({len(request_method)} characters)"
         return (("Access-Control-Allow-Methods", policy.methods_value),), reason
-    method = _first_value(request_method)
-    if method in policy.methods:
+    method = first_value(request_method)
+    if method_allowed(policy, method):
         allow_methods = method if policy.methods_any else policy.methods_value
-    elif policy.methods_any and is_token(method):
-        allow_methods = method
     else:
         reason = f"method {method!a} is not allowed (allowed: {policy.methods_value})"
         if method.upper() in policy.methods:
@@ -301,23 +338,16 @@ def _decide_preflight(
             allow_headers = ", ".join(names) if names else None
         else:
             allow_headers = policy.headers_value or None
-            unlisted = [name for name in names if name not in policy.headers]
-            if unlisted:
-                implicit = [
-                    name
-                    for name in unlisted
-                    if name in SAFELISTED_REQUEST_HEADERS
-                    or any(regex.fullmatch(name) for regex in policy.header_regexes)
-                ]
-                if implicit:
-                    allow_headers = ", ".join(filter(None, (policy.headers_value, *implicit)))
-                if len(implicit) < len(unlisted):
-                    refused = next(name for name in unlisted if name not in implicit)
-                    if allow_headers is not None:
-                        headers.append(("Access-Control-Allow-Headers", allow_headers))
-                    patterns = (f"re {regex.pattern!a}" for regex in policy.header_regexes)
-                    allowed = ", ".join(filter(None, (policy.headers_value, *patterns))) or "none"
-                    return tuple(headers), f"request header {refused!a} is not allowed (allowed: {allowed})"
+            allowed_names, refused = split_request_headers(policy, names)
+            implicit = [name for name in allowed_names if name not in policy.headers]
+            if implicit:
+                allow_headers = ", ".join(filter(None, (policy.headers_value, *implicit)))
+            if refused:
+                if allow_headers is not None:
+                    headers.append(("Access-Control-Allow-Headers", allow_headers))
+                patterns = (f"re {regex.pattern!a}" for regex in policy.header_regexes)
+                allowed = ", ".join(filter(None, (policy.headers_value, *patterns))) or "none"
+                return tuple(headers), f"request header {refused[0]!a} is not allowed (allowed: {allowed})"
     if allow_headers is not None:
         headers.append(("Access-Control-Allow-Headers", allow_headers))
     headers.extend(policy.max_age_headers)

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from cors_wsgi import CORSPolicy
 
-from .state import EXTENSION_KEY, CORSState
+from .state import DIALECT_OPTION, EXTENSION_KEY, VIEW_OPTIONS_ATTRIBUTE, CORSState
 
 __all__ = ["cors_command", "route_table"]
 
@@ -42,8 +42,11 @@ def _describe(policy: CORSPolicy) -> tuple[str, str, str, str, str]:
 def route_table() -> list[tuple[str, ...]]:
     """One row per URL rule of the current application (see :data:`COLUMNS`)."""
     state: CORSState | None = current_app.extensions.get(EXTENSION_KEY)
-    if state is None and any(hasattr(view, "cors_options") for view in current_app.view_functions.values()):
-        state = CORSState(current_app)  # @cross_origin views only: describe them without installing
+    if state is None:
+        found = [getattr(view, VIEW_OPTIONS_ATTRIBUTE, None) for view in current_app.view_functions.values()]
+        options = [view_options for view_options in found if isinstance(view_options, dict)]
+        if options:  # @cross_origin views only: describe them without installing
+            state = CORSState(current_app, next((o[DIALECT_OPTION] for o in options if DIALECT_OPTION in o), None))
     rows: list[tuple[str, ...]] = []
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         endpoint = str(rule.endpoint)

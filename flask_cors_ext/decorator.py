@@ -15,7 +15,7 @@ from cors_wsgi.middleware import is_preflight, preflight_answer
 
 from .extension import install
 from .options import check_alone, core_options
-from .state import EXTENSION_KEY, HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, request_path
+from .state import DIALECT_OPTION, EXTENSION_KEY, HANDLED_KEY, VIEW_OPTIONS_ATTRIBUTE, request_path
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -64,6 +64,18 @@ class _PreflightAnswered(HTTPException):
     """Carries a preflight answer out of ``request_started``, past ``before_request`` hooks."""
 
 
+def _exact_response(app: Flask, status: str, headers: list[tuple[str, str]], body: bytes) -> Response:
+    """A response that leaves Flask with exactly ``headers``: Flask turns an exception's response
+    into a new one, with a default Content-Type."""
+
+    @after_this_request
+    def exactly_the_answer(response: Response) -> Response:
+        response.headers = Headers(headers)
+        return response
+
+    return app.response_class(body, status, headers)
+
+
 def _serve_unwrapped_request(app: Flask, **_extra: Any) -> None:
     """``request_started`` receiver, for a request the extension's WSGI layer did not see.
 
@@ -82,23 +94,26 @@ def _serve_unwrapped_request(app: Flask, **_extra: Any) -> None:
         views = app.view_functions
         if _views_without_policies.get(app) == len(views):
             return  # an application that does not use the extension: looked at already
-        if not any(hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in views.values()):
+        options = [getattr(view, VIEW_OPTIONS_ATTRIBUTE, None) for view in views.values()]
+        found = [view_options for view_options in options if isinstance(view_options, dict)]
+        if not found:
             _views_without_policies[app] = len(views)
             return
-        state = install(app)
+        state = install(app, next((o[DIALECT_OPTION] for o in found if DIALECT_OPTION in o), None))
     if is_preflight(environ):
         compiled = state.for_preflight(environ)
+        form = state.forms.get(compiled) if compiled is not None and state.forms else None
+        if form is not None:
+            formed = form.preflight(environ, state.debug)
+            if formed is not None:
+                status, headers, body = formed
+                raise _PreflightAnswered(response=_exact_response(app, status, headers, body))
+            compiled = None  # Flask answers it: its response gets the headers below
         if compiled is not None:
             answer = preflight_answer(compiled, environ, state.debug)
-
-            @after_this_request
-            def exactly_the_answer(response: Response) -> Response:
-                # Flask turns the exception's response into a new one, with a default Content-Type.
-                response.headers = Headers(list(answer.headers))
-                return response
-
-            raise _PreflightAnswered(response=app.response_class(answer.body, answer.status, list(answer.headers)))
-        return
+            raise _PreflightAnswered(response=_exact_response(app, answer.status, list(answer.headers), answer.body))
+        if form is None:
+            return
     path = request_path(environ)
 
     @after_this_request

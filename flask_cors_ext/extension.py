@@ -30,7 +30,7 @@ from cors_wsgi.middleware import is_preflight, respond_to_preflight
 
 from .cli import cors_command
 from .options import check_alone, core_options
-from .state import APP_ONLY, EXTENSION_KEY, HANDLED_KEY, CORSState, request_path
+from .state import APP_ONLY, EXTENSION_KEY, HANDLED_KEY, CORSState, Dialect, request_path
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -69,9 +69,17 @@ class FlaskCORSMiddleware:
                 return [body]
         if is_preflight(environ):
             compiled = state.for_preflight(environ)
-            if compiled is not None:
+            if compiled is None:
+                return self.wsgi_app(environ, start_response)
+            form = state.forms.get(compiled) if state.forms else None
+            if form is None:
                 return respond_to_preflight(compiled, environ, start_response, state.debug)
-            return self.wsgi_app(environ, start_response)
+            answer = form.preflight(environ, state.debug)
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [body] if body else []
+            # None: Flask answers this preflight itself (its response gets the headers below)
         path = request_path(environ)
 
         def start_response_with_cors(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Any:
@@ -83,21 +91,38 @@ class FlaskCORSMiddleware:
 _install_lock = threading.Lock()
 
 
-def install(app: Flask) -> CORSState:
-    """The application's :class:`CORSState`, creating it and wrapping ``app.wsgi_app`` once."""
+def install(app: Flask, dialect: Dialect | None = None) -> CORSState:
+    """The application's :class:`CORSState`, creating it and wrapping ``app.wsgi_app`` once.
+
+    ``dialect``: the vocabulary of the caller (``None``: the native one;
+    :mod:`flask_cors_ext.compat` passes its own).  One application uses one of them.
+    """
     state = app.extensions.get(EXTENSION_KEY)
     if isinstance(state, CORSState):
-        return state
+        return _same_dialect(state, dialect)
     with _install_lock:
         state = app.extensions.get(EXTENSION_KEY)
         if isinstance(state, CORSState):
-            return state
-        state = CORSState(app)
+            return _same_dialect(state, dialect)
+        state = CORSState(app, dialect)
         app.wsgi_app = FlaskCORSMiddleware(app.wsgi_app, state)  # type: ignore[method-assign]
         if "cors" not in app.cli.commands:
             app.cli.add_command(cors_command)
         app.extensions[EXTENSION_KEY] = state
         return state
+
+
+def _same_dialect(state: CORSState, dialect: Dialect | None) -> CORSState:
+    if state.dialect is not dialect:
+        ours = "flask_cors_ext" if state.dialect is None else state.dialect.name
+        theirs = "flask_cors_ext" if dialect is None else dialect.name
+        raise CORSConfigError(
+            [
+                f"the application {state.app.name!r} already uses {ours}'s CORS; it cannot also use {theirs}'s — "
+                "import CORS and cross_origin from one module"
+            ]
+        )
+    return state
 
 
 class CORS:

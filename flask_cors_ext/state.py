@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask
@@ -32,10 +32,13 @@ from .options import check_boolean, config_options
 
 __all__ = [
     "APP_ONLY",
+    "DIALECT_OPTION",
     "EXTENSION_KEY",
     "HANDLED_KEY",
     "VIEW_OPTIONS_ATTRIBUTE",
+    "AnswerForm",
     "CORSState",
+    "Dialect",
     "ResolvedPolicy",
     "request_path",
 ]
@@ -50,8 +53,51 @@ HANDLED_KEY = "flask_cors_ext.handled"
 VIEW_OPTIONS_ATTRIBUTE = "cors_options"
 #: Options that belong to the application's policy only and are never inherited.
 APP_ONLY = ("resources", "debug")
+#: Key, in a view's options, of the :class:`Dialect` that translated them (absent: the native one).
+DIALECT_OPTION = "flask_cors_ext.dialect"
 
 Headers = list[tuple[str, str]]
+
+
+class AnswerForm(Protocol):
+    """How the answers of one compiled policy are written, when not in the native form.
+
+    Registered in :attr:`CORSState.forms` by a :class:`Dialect` for the compiled
+    policies it builds (:mod:`flask_cors_ext.compat`: flask-cors's header forms).  The
+    decisions stay the core's; a form only renders them.
+    """
+
+    def response_headers(self, environ: dict[str, Any], headers: Headers) -> Headers:
+        """``headers`` of a response Flask produced, with this policy's CORS answer folded in."""
+        ...
+
+    def preflight(self, environ: dict[str, Any], debug: bool) -> tuple[str, Headers, bytes] | None:
+        """The whole answer to a preflight (status, headers, body), or ``None``: Flask answers it
+        (its response then goes through :meth:`response_headers`)."""
+        ...
+
+
+class Dialect(Protocol):
+    """Another vocabulary for the same extension (:mod:`flask_cors_ext.compat`).
+
+    Reads the ``CORS_*`` keys, builds each policy from merged options (registering an
+    :class:`AnswerForm` for every compiled policy it builds), and says what views inherit.
+    """
+
+    #: Shown in messages (``"flask_cors_ext.compat"``).
+    name: str
+    #: Whether ``@cross_origin`` and ``CORS(blueprint)`` options merge over ``CORS(app)``'s
+    #: options and ``resources`` entries (native), or over the ``CORS_*`` config only (flask-cors).
+    views_inherit_app_options: bool
+
+    def config_options(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The options set by the ``CORS_*`` keys of ``config``."""
+        ...
+
+    def build(self, options: Mapping[str, Any], forms: dict[CompiledPolicy, AnswerForm], *, view: bool) -> CORSPolicy:
+        """The policy for merged ``options`` (of a view when ``view``); raises
+        :class:`~cors_wsgi.CORSConfigError`."""
+        ...
 
 
 def _cors_keys(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -76,8 +122,13 @@ class CORSState:
     Two applications never share a state, even when initialised from one :class:`CORS`.
     """
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, dialect: Dialect | None = None) -> None:
         self.app = app
+        #: The vocabulary of this application's options (``None``: the native one).
+        self.dialect = dialect
+        #: Compiled policy -> how its answers are written, for policies built by a dialect.
+        #: Empty for a native application: its requests only test that it is empty.
+        self.forms: dict[CompiledPolicy, AnswerForm] = {}
         #: Options from ``CORS_*`` config keys (read again by every ``init_app``).
         self.config_options: dict[str, Any] = {}
         #: Keyword options of ``CORS(app)`` / ``init_app`` (``None`` while there is none).
@@ -106,7 +157,8 @@ class CORSState:
     def read_config(self) -> None:
         """(Re)read the ``CORS_*`` keys of ``app.config``."""
         self._config_read = _cors_keys(self.app.config)
-        self.config_options = config_options(self.app.config)
+        read = config_options if self.dialect is None else self.dialect.config_options
+        self.config_options = read(self.app.config)
         if self.app_options is None:
             self._debug = self.config_options.get("debug")
 
@@ -131,7 +183,9 @@ class CORSState:
         self.read_config()
         merged = {**self.config_options, **options}
         debug = merged.pop("debug", None)
-        policy = CORSPolicy(**merged)
+        forms: dict[CompiledPolicy, AnswerForm] = {}
+        policy = self._build(merged, forms, view=False)
+        self.forms = forms
         self.app_options = dict(options)
         self.app_policy = policy
         self._debug = debug
@@ -192,6 +246,11 @@ class CORSState:
         if problem is not None:
             raise CORSConfigError([problem])
         self._debug = value
+
+    def _build(self, options: Mapping[str, Any], forms: dict[CompiledPolicy, AnswerForm], *, view: bool) -> CORSPolicy:
+        if self.dialect is None:
+            return CORSPolicy(**options)
+        return self.dialect.build(options, forms, view=view)
 
     # -- which policy applies -------------------------------------------------------------
 
@@ -297,18 +356,22 @@ class CORSState:
         blueprint = self._blueprint_for(endpoint)
         resolved: ResolvedPolicy | None = None
         if decorator_options is not None or blueprint is not None:
-            layers = [_inheritable(self.config_options), _inheritable(self.app_options or {})]
-            if resource is not None:
-                layers.append(_inheritable(self._resource_options[resource]))
-            if blueprint is not None:
+            source = "decorator" if decorator_options is not None else f"blueprint {blueprint[0]!r}"  # type: ignore[index]
+            if decorator_options is not None and decorator_options.get(DIALECT_OPTION) is not self.dialect:
+                raise CORSConfigError([f"view {endpoint!r} ({source}): {_mixed(self.dialect, view)}"])
+            layers = [_inheritable(self.config_options)]
+            if self.dialect is None or self.dialect.views_inherit_app_options:
+                layers.append(_inheritable(self.app_options or {}))
+                if resource is not None:
+                    layers.append(_inheritable(self._resource_options[resource]))
+                if blueprint is not None:
+                    layers.append(blueprint[1])
+            elif blueprint is not None and decorator_options is None:
                 layers.append(blueprint[1])
             if decorator_options is not None:
-                layers.append(decorator_options)
-                source = "decorator"
-            else:
-                source = f"blueprint {blueprint[0]!r}"  # type: ignore[index]
+                layers.append({k: v for k, v in decorator_options.items() if k != DIALECT_OPTION})
             try:
-                policy = CORSPolicy(**merge_options(*layers))
+                policy = self._build(merge_options(*layers), self.forms, view=True)
             except CORSConfigError as error:
                 raise CORSConfigError([f"view {endpoint!r} ({source}): {p}" for p in error.problems]) from None
             resolved = ResolvedPolicy(policy, policy.compiled, source)
@@ -340,6 +403,10 @@ class CORSState:
         compiled = self.for_response(environ, path)
         if compiled is None:
             return headers
+        if self.forms:  # a dialect's application: its policies have forms of their own
+            form = self.forms.get(compiled)
+            if form is not None:
+                return form.response_headers(environ, headers)
         return add_cors_headers(headers, actual_response_headers(compiled, environ.get("HTTP_ORIGIN")))
 
     def for_preflight(self, environ: dict[str, Any]) -> CompiledPolicy | None:
@@ -381,6 +448,17 @@ class CORSState:
                     return None
                 path += "/"
         return None
+
+
+def _mixed(dialect: Dialect | None, view: object) -> str:
+    """Why a view's options cannot be read by an application of ``dialect``."""
+    ours = "flask_cors_ext" if dialect is None else dialect.name
+    theirs_dialect = getattr(view, VIEW_OPTIONS_ATTRIBUTE, {}).get(DIALECT_OPTION)
+    theirs = "flask_cors_ext" if theirs_dialect is None else getattr(theirs_dialect, "name", "another module")
+    return (
+        f"its @cross_origin comes from {theirs} but the application uses {ours}'s CORS — "
+        "import CORS and cross_origin from one module"
+    )
 
 
 def request_path(environ: dict[str, Any]) -> str:
