@@ -22,7 +22,7 @@ that ``500`` rather than a CORS error.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .engine import CompiledPolicy, RawPolicy, actual_raw_response_headers, answer_raw_preflight
@@ -47,22 +47,23 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _ACRM = b"access-control-request-method"
 _ACRH = b"access-control-request-headers"
 _ACRPN = b"access-control-request-private-network"
-_PREFLIGHT_HEADERS = (b"origin", _ACRM, _ACRH, _ACRPN)
+_PREFLIGHT_HEADERS = frozenset((_ACRM, _ACRH, _ACRPN))
+# First bytes of the response header names that may need merging: vary, access-control-*.
+_MERGE_FIRST_BYTES = frozenset((b"a", b"A", b"v", b"V"))
 
 
-def _joined(request_headers: list[Any], found: dict[bytes, bytes]) -> dict[bytes, bytes]:
-    """``found`` with each repeated CORS request header's values joined by ``,``, as a WSGI server does.
+def _preflight_values(request_headers: Iterable[Sequence[bytes]]) -> dict[bytes, bytes]:
+    """The ``Access-Control-Request-*`` headers of a request, repeated ones joined by ``,``.
 
-    The engine then reads them as the WSGI adapter's: a repeated ``Origin`` or
-    ``Access-Control-Request-Method`` counts by its first value, a repeated
+    Joined as a WSGI server joins them, so the engine reads them as the WSGI adapter's:
+    a repeated ``Access-Control-Request-Method`` counts by its first value, a repeated
     ``Access-Control-Request-Headers`` by all of its names.
     """
-    joined = dict(found)
-    for name in _PREFLIGHT_HEADERS:
-        values = [value for key, value in request_headers if key == name]
-        if len(values) > 1:
-            joined[name] = b",".join(values)
-    return joined
+    found: dict[bytes, bytes] = {}
+    for name, value in request_headers:
+        if name in _PREFLIGHT_HEADERS:
+            found[name] = found[name] + b"," + value if name in found else value
+    return found
 
 
 class CORSMiddleware:
@@ -137,45 +138,47 @@ class CORSMiddleware:
                 await self.app(scope, receive, send)
                 return
             raw = self._raw_by_compiled[compiled]
-        request_headers = scope["headers"]
-        try:
-            found = dict(reversed(request_headers))  # in C; reversed: a repeated header counts by its first value
-        except TypeError:  # an iterable that is not a sequence (ASGI allows any)
-            request_headers = list(request_headers)
-            found = dict(reversed(request_headers))
-        origin = found.get(b"origin")
+        origin = None
+        for name, value in scope["headers"]:  # a plain loop is the cheapest search (see bench_asgi.py)
+            if name == b"origin":
+                origin = value  # the first one: a repeated Origin counts by its first value
+                break
         cors: RawCORSHeaders | None
         if origin is None:
             cors = raw.no_origin
         else:
-            if _ACRM in found and scope["method"] == "OPTIONS":
-                if len(found) != len(request_headers):  # a repeated header: join them as a WSGI server does
-                    found = _joined(request_headers, found)
-                answer = answer_raw_preflight(
-                    raw, found[b"origin"], found[_ACRM], found.get(_ACRH), found.get(_ACRPN), self._debug
-                )
-                await send({"type": "http.response.start", "status": answer.status, "headers": list(answer.headers)})
-                await send({"type": "http.response.body", "body": answer.body})
-                return
+            if scope["method"] == "OPTIONS":
+                found = _preflight_values(scope["headers"])
+                method = found.get(_ACRM)
+                if method is not None:  # a preflight: answered here, the application not called
+                    answer = answer_raw_preflight(raw, origin, method, found.get(_ACRH), found.get(_ACRPN), self._debug)
+                    await send(
+                        {"type": "http.response.start", "status": answer.status, "headers": list(answer.headers)}
+                    )
+                    await send({"type": "http.response.body", "body": answer.body})
+                    return
             # Answers for '*' and for exactly listed origins are precomputed; the engine decides the rest.
             cors = raw.actual_any if raw.any_origin else raw.actual_by_origin.get(origin)
             if cors is None:
                 cors = actual_raw_response_headers(raw, origin)
-        if not cors.plain:
+        plain = cors.plain
+        if not plain:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_cors(message: Message) -> None:
+        # A plain function returning send's own awaitable: no coroutine of its own per message.
+        def send_with_cors(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
+                headers = list(message.get("headers", ()))  # a new list: the application's is never changed
                 for name, _ in headers:
-                    if name[:1] in b"aAvV":  # a vary or access-control-* header to merge with
+                    if name[:1] in _MERGE_FIRST_BYTES:  # a vary or access-control-* header to merge with
                         headers = add_raw_cors_headers(headers, cors)
                         break
                 else:
-                    headers += cors.plain
-                message = {**message, "headers": headers}
-            await send(message)
+                    headers += plain
+                message = dict(message)  # a copy: its other keys (trailers, extensions) kept
+                message["headers"] = headers
+            return send(message)
 
         await self.app(scope, receive, send_with_cors)
 
