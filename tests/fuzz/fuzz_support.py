@@ -329,7 +329,9 @@ _METHODS = (
 )
 _HEADERS = ("X-Token", "Content-Type", "Authorization", "X-Requested-With", "x-lower", "Accept", "X-A_B")
 _EXPOSE = ("X-Total", "ETag", "X-Request-Id")
-_TOKEN_ALPHABET = string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~"
+# Every token character but '*': a '*' inside an allowed header name is refused (it reads as a wildcard
+# that is not one), so random valid policies leave it out.
+_TOKEN_ALPHABET = string.ascii_letters + string.digits + "!#$%&'+-.^_`|~"
 
 
 def name_from(src: Source, pool: Sequence[str]) -> str:
@@ -428,8 +430,42 @@ def policy(src: Source) -> tuple[dict[str, Any], Spec]:
 RESOURCE_REGEX = re.compile(r"/r/[0-9]+")
 
 
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4, step by step as the RFC writes it (the oracle's own copy)."""
+    source, output = path, ""
+    while source:
+        if source.startswith("../"):
+            source = source[3:]
+        elif source.startswith(("./", "/./")):  # A and B of the RFC: both drop two characters
+            source = source[2:]
+        elif source == "/.":
+            source = "/"
+        elif source.startswith("/../"):
+            source = source[3:]
+            output = output[: max(output.rfind("/"), 0)]
+        elif source == "/..":
+            source = "/"
+            output = output[: max(output.rfind("/"), 0)]
+        elif source in (".", ".."):
+            source = ""
+        else:
+            end = source.find("/", 1)
+            end = len(source) if end < 0 else end
+            output, source = output + source[:end], source[end:]
+    return output
+
+
+def route_path(path_info: str) -> str:
+    """The path a policy is chosen on, as the README says: PATH_INFO decoded as UTF-8 (PEP 3333),
+    runs of '/' as one, dot segments removed."""
+    text = path_info.encode("latin-1").decode("utf-8", "replace")
+    text = "/" + re.sub("/+", "/", text).lstrip("/")
+    return remove_dot_segments(text) or "/"
+
+
 def resource_for(path: str) -> str | None:
     """Which of the two resources covers ``path`` (regex before subtree; neither: None)."""
+    path = route_path(path)
     if RESOURCE_REGEX.fullmatch(path):
         return "regex"
     if path.startswith("/api/"):
