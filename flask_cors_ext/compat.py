@@ -616,7 +616,10 @@ class FlaskCORSForm:
 
     def response_headers(self, environ: dict[str, Any], headers: Headers) -> Headers:
         """``headers`` of a response Flask produced, with the CORS headers in flask-cors's forms."""
-        cors = self.actual(environ.get("HTTP_ORIGIN"))
+        origin = environ.get("HTTP_ORIGIN")
+        cors = self.by_origin.get(origin) if origin is not None else None  # a listed origin: precomputed
+        if cors is None:
+            cors = self.actual(origin)
         if self.flask_answers and environ.get("REQUEST_METHOD") == "OPTIONS":
             rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
             if rule is None or getattr(rule, "provide_automatic_options", False):
@@ -624,11 +627,15 @@ class FlaskCORSForm:
             if cors.headers and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
                 extra, _ = self._preflight_part(environ)
                 cors = CORSResponseHeaders.build((*cors.headers, *extra), cors.vary)
-        if cors.headers and environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true":
+        if "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK" in environ and cors.headers and self._asks_private(environ):
             cors = CORSResponseHeaders.build((*cors.headers, self._private_network()), cors.vary)
         return add_cors_headers(headers, cors)
 
     # -- preflights --
+
+    @staticmethod
+    def _asks_private(environ: dict[str, Any]) -> bool:
+        return bool(environ["HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"] == "true")
 
     def _private_network(self) -> Header:
         return ("Access-Control-Allow-Private-Network", "true" if self.compiled.private_network else "false")

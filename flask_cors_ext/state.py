@@ -185,7 +185,8 @@ class CORSState:
         debug = merged.pop("debug", None)
         forms: dict[CompiledPolicy, AnswerForm] = {}
         policy = self._build(merged, forms, view=False)
-        self.forms = forms
+        self.forms.clear()  # in place: a view policy being built meanwhile still lands in the registry
+        self.forms.update(forms)
         self.app_options = dict(options)
         self.app_policy = policy
         self._debug = debug

@@ -732,3 +732,28 @@ def test_flask_cors_readme_examples_switch_by_the_import() -> None:
             assert got.status_code == expected.status_code
             assert cors_of(got) == cors_of(expected), (theirs.name, method, path)
             assert got.get_data() == expected.get_data() or method == "OPTIONS"
+
+
+def test_flask_cors_routes_describes_compat_views_without_cors_app() -> None:
+    from flask_cors_ext.cli import route_table
+
+    app = Flask("routes")
+
+    @app.route("/v")
+    @compat.cross_origin(origins=[ORIGIN], max_age=30)
+    def v() -> str:
+        return "v"
+
+    with app.app_context():
+        rows = {row[0]: row for row in route_table()}
+    assert rows["/v"][2] == ORIGIN
+    assert rows["/v"][6] == "30"
+    assert rows["/v"][-1] == "decorator"
+
+
+def test_config_set_after_cors_app_is_read_before_the_first_request() -> None:
+    app = make_app(compat, {})
+    app.config["CORS_ORIGINS"] = [ORIGIN]
+    client = app.test_client()
+    assert client.get("/api/items", headers={"Origin": OTHER}).headers.get("Access-Control-Allow-Origin") is None
+    assert client.get("/api/items", headers={"Origin": ORIGIN}).headers["Access-Control-Allow-Origin"] == ORIGIN
