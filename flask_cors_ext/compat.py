@@ -60,7 +60,12 @@ from cors_wsgi.engine import (
     method_allowed,
     split_request_headers,
 )
-from cors_wsgi.headers import CORSResponseHeaders, add_cors_headers, parse_request_headers
+from cors_wsgi.headers import (
+    CORSResponseHeaders,
+    add_cors_headers,
+    forbidden_request_header_hint,
+    parse_request_headers,
+)
 from cors_wsgi.origins import OriginSyntaxError, parse_configured_origin, parse_request_origin
 from cors_wsgi.policy import merge_options
 from cors_wsgi.regex_safety import backtracking_problems, witnesses
@@ -264,15 +269,29 @@ def _allow_headers(value: object, shown: str, problems: list[str]) -> list[objec
                         f"flask-cors matched only its start, so it also accepted {lost!r}, which is refused now"
                     )
                 result.append(regex)
+        elif isinstance(item, str) and forbidden_request_header_hint(item) is not None:
+            # flask-cors listed it harmlessly: browsers never ask for it.  The core refuses it.
+            _warn_once(f"{shown}: {item!r} ignored: {forbidden_request_header_hint(item)}")
         else:
             result.append(item)
     return result
 
 
-def _expose_headers(value: object) -> object:
-    if isinstance(value, str) or not isinstance(value, Iterable):
+def _expose_headers(value: object, shown: str) -> object:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+        ordered = False
+    elif isinstance(value, Iterable):
+        ordered = True
+    else:
         return value
-    return sorted(str(item) for item in value)  # flask-cors sends a list sorted
+    kept = []
+    for item in value:
+        if isinstance(item, str) and item.lower() in ("set-cookie", "set-cookie2"):
+            _warn_once(f"{shown}: {item!r} ignored: browsers never expose Set-Cookie to scripts")
+        else:
+            kept.append(item)
+    return sorted(str(item) for item in kept) if ordered else kept  # flask-cors sends a list sorted
 
 
 def _max_age(value: object, shown: str, problems: list[str]) -> int | None:
@@ -410,7 +429,7 @@ def translate(options: Mapping[str, Any], where: str, *, key_prefix: str = "") -
         elif core == "allow_headers":
             result[core] = _allow_headers(value, label, problems)
         elif core == "expose_headers":
-            result[core] = _expose_headers(value)
+            result[core] = _expose_headers(value, label)
         elif core == "max_age":
             result[core] = _max_age(value, label, problems)
         elif core == "resources":

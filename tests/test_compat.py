@@ -16,13 +16,32 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import flask_cors  # type: ignore[import-untyped]
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from cors_wsgi import CORSConfigError
 from flask_cors_ext import compat
+
+
+class _NoFlaskCORS:
+    """Stands in for flask-cors when it is not installed: a differential test using it is skipped."""
+
+    __name__ = "flask_cors"
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("CORS", "cross_origin"):  # pytest looks at module attributes while collecting
+            raise AttributeError(name)
+        pytest.skip("flask-cors 6.0 is not installed (it is in the bench extra: pip install -e '.[bench]')")
+
+
+try:
+    import flask_cors  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - the test and bench extras install it
+    flask_cors = _NoFlaskCORS()
+else:
+    if not flask_cors.__version__.startswith("6.0."):  # the behaviours compared are 6.0's
+        flask_cors = _NoFlaskCORS()
 
 ORIGIN = "https://app.example.com"
 OTHER = "https://other.example.com"
@@ -522,6 +541,50 @@ def test_private_network_answer_whenever_asked_with_true(value: str) -> None:
 def test_max_age_forms(max_age: object) -> None:
     ours = make_app(compat, {"max_age": max_age}).test_client()
     assert ours.options("/api/items", headers=preflight()).headers["Access-Control-Max-Age"] == "600"
+
+
+def test_max_age_zero_is_sent() -> None:
+    """flask-cors dropped every falsy value, so max_age=0 sent nothing (browsers then cache 5 s)."""
+    theirs = make_app(flask_cors, {"max_age": 0}).test_client()
+    ours = make_app(compat, {"max_age": 0}).test_client()
+    assert "Access-Control-Max-Age" not in theirs.options("/api/items", headers=preflight()).headers
+    assert ours.options("/api/items", headers=preflight()).headers["Access-Control-Max-Age"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("options", "request_headers", "theirs_allow", "ours_allow"),
+    [
+        ({"methods": ["GET", "PUT"]}, preflight(method="POST"), None, "GET, PUT"),
+        ({}, preflight(method="patch"), "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT", None),
+    ],
+    ids=["safelisted method", "lowercase method"],
+)
+def test_the_method_decision_is_the_browsers(
+    options: dict[str, Any], request_headers: Headers, theirs_allow: str | None, ours_allow: str | None
+) -> None:
+    """POST is never refused by a browser's method check (flask-cors then also left out the
+    allowed headers); methods compare case-sensitively (flask-cors upper-cased 'patch' and
+    answered PATCH, which the browser refused anyway)."""
+    theirs = make_app(flask_cors, options).test_client().options("/api/items", headers=request_headers)
+    ours = make_app(compat, options).test_client().options("/api/items", headers=request_headers)
+    assert theirs.headers.get("Access-Control-Allow-Methods") == theirs_allow
+    assert ours.headers.get("Access-Control-Allow-Methods") == ours_allow
+
+
+def test_names_browsers_never_send_or_expose_are_dropped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="flask_cors"):
+        ours = make_app(compat, {"allow_headers": ["Origin", "X-Token"], "expose_headers": ["Set-Cookie", "X-A"]})
+    messages = [r.getMessage() for r in caplog.records if r.name == "flask_cors.compat"]
+    assert any("'Origin' ignored: the browser sets it itself" in m for m in messages)
+    assert any("'Set-Cookie' ignored: browsers never expose Set-Cookie" in m for m in messages)
+    response = ours.test_client().get("/api/items", headers={"Origin": ORIGIN})
+    assert response.headers["Access-Control-Expose-Headers"] == "X-A"
+
+
+def test_origins_are_normalized_as_browsers_send_them() -> None:
+    """flask-cors compared the text: 'https://App.example.com/' never matched a browser's Origin."""
+    ours = make_app(compat, {"origins": ["https://App.example.com/"]}).test_client()
+    assert ours.get("/api/items", headers={"Origin": ORIGIN}).headers["Access-Control-Allow-Origin"] == ORIGIN
 
 
 def test_max_age_that_is_not_seconds_is_refused() -> None:
