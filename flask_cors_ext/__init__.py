@@ -6,8 +6,13 @@
 
     CORS(app, allow_origins=["https://app.example.com"], allow_credentials=True)
 
-A flask-cors user migrates by changing the import: flask-cors's option names and
-``CORS_*`` config keys are accepted too (see the README's migration section).
+flask-cors's option names and ``CORS_*`` config keys are accepted too, with this
+library's strict defaults.  A flask-cors application that should keep flask-cors's
+behaviour and header forms switches by one import instead::
+
+    from flask_cors_ext.compat import CORS, cross_origin   # was: from flask_cors import ...
+
+(:mod:`flask_cors_ext.compat`, ``docs/migrating-from-flask-cors.rst``).
 """
 
 from .decorator import cross_origin

