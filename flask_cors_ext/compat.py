@@ -434,7 +434,13 @@ def translate(options: Mapping[str, Any], where: str, *, key_prefix: str = "") -
             result[core] = _max_age(value, label, problems)
         elif core == "resources":
             result[core] = _resources(value, label, problems, where)
-        else:  # allow_origin_func, debug: the core's own
+        elif core == "debug":
+            problem = check_boolean(value, shown(name), from_config=bool(key_prefix), none_ok=True)
+            if problem is not None:
+                problems.append(f"{where}: {problem}")
+            else:
+                result[core] = value
+        else:  # allow_origin_func: the core's own
             result[core] = value
     if explicit_regex is not None:
         given = result.get("allow_origin_regex", [])

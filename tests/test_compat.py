@@ -600,6 +600,15 @@ def test_switch_values_must_be_booleans() -> None:
         compat.CORS(app, origins=[ORIGIN])
     with pytest.raises(CORSConfigError, match="'send_wildcard' expects True or False"):
         compat.CORS(Flask("switch"), send_wildcard="yes")
+    with pytest.raises(CORSConfigError, match="'debug' expects True or False"):
+        compat.CORS(Flask("debug"), debug="false")
+
+
+def test_debug_explains_refused_preflights_in_the_body() -> None:
+    app = make_app(compat, {"origins": [ORIGIN], "debug": True})
+    answer = app.test_client().options("/api/items", headers=preflight(method="PROPFIND"))
+    assert answer.status_code == 200
+    assert answer.get_data(as_text=True).startswith("CORS preflight refused: method 'PROPFIND' is not allowed")
 
 
 def test_a_resources_entry_flask_cors_never_reached_is_ignored_with_a_warning(
