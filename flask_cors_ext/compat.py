@@ -214,6 +214,13 @@ def _origins(value: object, shown: str, problems: list[str]) -> dict[str, Any]:
         if item in ("*", ".*"):
             exact.append("*")
             continue
+        if "," in item and not probably_regex(item):
+            parts = [part.strip() for part in item.split(",") if part.strip()]
+            problems.append(
+                f"{where}: one origin per item — flask-cors compared the whole string, so it never matched; "
+                f"write {shown.rpartition(': ')[2].strip(chr(39))}={parts!r}"
+            )
+            continue
         if not probably_regex(item):
             listed.append(item)
         try:

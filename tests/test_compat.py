@@ -485,6 +485,11 @@ def test_origin_strings_the_core_reads_as_patterns() -> None:
         ("https://example.com/app", "an origin has no path"),
         (r"https://(unclosed", "not a valid regular expression"),
         (42, "an origin is a str or a compiled pattern"),
+        (
+            "https://a.example, https://b.example",
+            "one origin per item — flask-cors compared the whole string, so it never matched; "
+            "write origins=['https://a.example', 'https://b.example']",
+        ),
     ],
 )
 def test_an_origin_that_could_never_match_is_refused(origins: object, problem: str) -> None:
