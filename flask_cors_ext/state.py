@@ -7,6 +7,11 @@ compiled policy covers this request?" for the WSGI layer (:mod:`flask_cors_ext.e
 and for ``flask cors routes`` (:mod:`flask_cors_ext.cli`).  Merge order, most specific
 first: decorator > blueprint > the ``resources`` entry covering the path > ``CORS()``
 options > config.  All CORS decisions are the core's.
+
+A :class:`Dialect` (:mod:`flask_cors_ext.compat`: flask-cors's vocabulary) may read the
+options instead, build the policies, and register an :class:`AnswerForm` for each
+compiled policy it builds (:attr:`CORSState.forms`); a native application's registry stays
+empty, and its requests only test that.
 """
 
 from __future__ import annotations
