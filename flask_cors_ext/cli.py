@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from cors_wsgi import CORSPolicy
+from cors_wsgi.resources import MatchFromStart
 
 from .state import DIALECT_OPTION, EXTENSION_KEY, VIEW_OPTIONS_ATTRIBUTE, CORSState
 
@@ -68,7 +69,8 @@ def route_table() -> list[tuple[str, ...]]:
             if policy is None:
                 rows.append((rule.rule, endpoint, "-", "-", "-", "-", "-", "no CORS (no resource pattern)"))
             else:
-                rows.append((rule.rule, endpoint, *_describe(policy), f"resource {pattern!r}"))
+                shown = f"re.match({pattern.regex.pattern!r})" if isinstance(pattern, MatchFromStart) else repr(pattern)
+                rows.append((rule.rule, endpoint, *_describe(policy), f"resource {shown}"))
     return rows
 
 

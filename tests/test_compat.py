@@ -834,3 +834,14 @@ def test_config_set_after_cors_app_is_read_before_the_first_request() -> None:
     client = app.test_client()
     assert client.get("/api/items", headers={"Origin": OTHER}).headers.get("Access-Control-Allow-Origin") is None
     assert client.get("/api/items", headers={"Origin": ORIGIN}).headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_flask_cors_routes_names_regex_resources_as_flask_cors_reads_them() -> None:
+    from flask_cors_ext.cli import route_table
+
+    app = make_app(compat, {"resources": {r"/api/.*": {"origins": ORIGIN}, "/other": {}}})
+    with app.app_context():
+        rows = {row[0]: row for row in route_table()}
+    assert rows["/api/items"][-1] == "resource re.match('/api/.*')"
+    assert rows["/api/items"][2] == ORIGIN
+    assert rows["/other"][-1] == "resource '/other'"
