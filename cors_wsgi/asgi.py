@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Seque
 from typing import TYPE_CHECKING, Any
 
 from .engine import CompiledPolicy, RawPolicy, actual_raw_response_headers, answer_raw_preflight
-from .headers import RawCORSHeaders, add_raw_cors_headers
+from .headers import RawCORSHeaders, RawHeader, add_raw_cors_headers
 from .middleware import checked_debug, policy_from_arguments
 from .policy import CORSPolicy
 from .resources import asgi_route_path
@@ -48,8 +48,8 @@ _ACRM = b"access-control-request-method"
 _ACRH = b"access-control-request-headers"
 _ACRPN = b"access-control-request-private-network"
 _PREFLIGHT_HEADERS = frozenset((_ACRM, _ACRH, _ACRPN))
-# First bytes of the response header names that may need merging: vary, access-control-*.
-_MERGE_FIRST_BYTES = frozenset((b"a", b"A", b"v", b"V"))
+# First bytes (as ints) of the response header names that may need merging: vary, access-control-*.
+_MERGE_FIRST_BYTES = frozenset(b"aAvV")
 
 
 def _preflight_values(request_headers: Iterable[Sequence[bytes]]) -> dict[bytes, bytes]:
@@ -95,8 +95,9 @@ class CORSMiddleware:
     ``scope["path"]`` less ``scope["root_path"]`` (:func:`~cors_wsgi.resources.asgi_route_path`:
     what Starlette routes, also under ``uvicorn --root-path`` or inside a ``Mount``),
     made canonical like the WSGI adapter's.  Request header bytes are read as latin-1;
-    names are expected lowercase, as ASGI servers give them.  :attr:`debug` can be
-    switched at any time.
+    names are expected lowercase and ``scope["headers"]`` re-iterable (a list), as ASGI
+    servers give them and Starlette also requires.  :attr:`debug` can be switched at
+    any time.
 
     Added with ``fastapi_app.add_middleware(...)`` instead, it sits *inside*
     Starlette's ``ServerErrorMiddleware``: the ``500`` answer to an unhandled exception
@@ -166,12 +167,15 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
 
-        # A plain function returning send's own awaitable: no coroutine of its own per message.
-        def send_with_cors(message: Message) -> Awaitable[None]:
+        # A plain function returning send's own awaitable: no coroutine of its own per message.  What it
+        # reads comes in as defaults, not closure cells, so that __call__ itself has no cell variables.
+        def send_with_cors(
+            message: Message, send: Send = send, cors: RawCORSHeaders = cors, plain: tuple[RawHeader, ...] = plain
+        ) -> Awaitable[None]:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))  # a new list: the application's is never changed
                 for name, _ in headers:
-                    if name[:1] in _MERGE_FIRST_BYTES:  # a vary or access-control-* header to merge with
+                    if name and name[0] in _MERGE_FIRST_BYTES:  # a vary or access-control-* header to merge with
                         headers = add_raw_cors_headers(headers, cors)
                         break
                 else:
