@@ -447,6 +447,26 @@ def test_preflights_are_answered_before_before_request_hooks() -> None:
     assert answer.headers["Access-Control-Allow-Methods"] == "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
 
 
+@pytest.mark.parametrize("origins", ["*", [ORIGIN]])
+def test_error_responses_as_flask_cors(origins: object) -> None:
+    """404, 405 and an unhandled exception's 500 carry the headers (flask-cors's intercept_exceptions)."""
+
+    def build(module: Any) -> FlaskClient:
+        app = make_app(module, {"origins": origins})
+
+        @app.route("/fails")
+        def fails() -> str:
+            raise RuntimeError("boom")
+
+        return app.test_client()
+
+    theirs, ours = build(flask_cors), build(compat)
+    for method, path in (("GET", "/fails"), ("GET", "/missing"), ("DELETE", "/other")):
+        for headers in ({"Origin": ORIGIN}, {"Origin": STRANGER}, {}):
+            expected, got = ask(theirs, method, path, headers), ask(ours, method, path, headers)
+            assert (got.status_code, cors_of(got)) == (expected.status_code, cors_of(expected)), (method, path)
+
+
 def test_error_responses_carry_the_headers_even_with_intercept_exceptions_false() -> None:
     app = Flask("errors")
 
