@@ -480,6 +480,28 @@ def test_error_responses_carry_the_headers_even_with_intercept_exceptions_false(
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
 
 
+def test_access_control_headers_a_view_sets_are_replaced_by_the_policys_answer() -> None:
+    """flask-cors kept a view's own Access-Control-Allow-Origin and skipped its policy."""
+
+    def build(module: Any) -> FlaskClient:
+        app = Flask(f"own_headers_{module.__name__}")
+
+        @app.route("/own")
+        def own() -> tuple[str, int, dict[str, str]]:
+            return "own", 200, {"Access-Control-Allow-Origin": "*", "Access-Control-Max-Age": "5"}
+
+        module.CORS(app, origins=[ORIGIN])
+        return app.test_client()
+
+    theirs = build(flask_cors).get("/own", headers={"Origin": STRANGER})
+    assert theirs.headers["Access-Control-Allow-Origin"] == "*"
+    ours = build(compat).get("/own", headers={"Origin": STRANGER})
+    assert "Access-Control-Allow-Origin" not in ours.headers
+    assert "Access-Control-Max-Age" not in ours.headers
+    allowed = build(compat).get("/own", headers={"Origin": ORIGIN})
+    assert allowed.headers.getlist("Access-Control-Allow-Origin") == [ORIGIN]
+
+
 def test_resources_use_the_canonical_path() -> None:
     """flask-cors matched the raw, twice-decoded path; '//api' and dot segments cannot pick another policy."""
     ours = make_app(compat, {"resources": {r"/api/.*": {"origins": ORIGIN}}}).test_client()
