@@ -197,8 +197,9 @@ def _compile(text: str, flags: int, where: str, problems: list[str]) -> re.Patte
     return None
 
 
-def _origins(value: object, shown: str, problems: list[str]) -> dict[str, Any]:
-    """``origins`` as core options: exact origins and patterns, regexes, and the listed origins."""
+def _origins(value: object, shown: str, problems: list[str], name: str = "origins") -> dict[str, Any]:
+    """``origins`` (spelled ``name`` by the user) as core options: exact origins and patterns,
+    regexes, and the listed origins."""
     exact: list[str] = []
     regexes: list[re.Pattern[str]] = []
     listed: list[str] = []
@@ -218,7 +219,7 @@ def _origins(value: object, shown: str, problems: list[str]) -> dict[str, Any]:
             parts = [part.strip() for part in item.split(",") if part.strip()]
             problems.append(
                 f"{where}: one origin per item — flask-cors compared the whole string, so it never matched; "
-                f"write {shown.rpartition(': ')[2].strip(chr(39))}={parts!r}"
+                f"write {name}={parts!r}"
             )
             continue
         if not probably_regex(item):
@@ -428,7 +429,7 @@ def translate(options: Mapping[str, Any], where: str, *, key_prefix: str = "") -
             elif core != "intercept_exceptions":  # accepted: error responses always carry the headers
                 result[core] = value
         elif core == "allow_origins":
-            result.update(_origins(value, label, problems))
+            result.update(_origins(value, label, problems, shown(name)[1:-1]))
         elif core == "allow_origin_regex":
             explicit_regex = value
         elif core == "allow_methods":
