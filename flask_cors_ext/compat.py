@@ -67,7 +67,7 @@ from cors_wsgi.headers import (
     parse_request_headers,
 )
 from cors_wsgi.origins import OriginSyntaxError, parse_configured_origin, parse_request_origin
-from cors_wsgi.policy import merge_options
+from cors_wsgi.policy import OPTION_NAMES, merge_options
 from cors_wsgi.regex_safety import backtracking_problems, witnesses
 from cors_wsgi.resources import MatchFromStart
 
@@ -110,19 +110,7 @@ FLASK_CORS_OPTIONS = (
 )
 #: flask-cors name -> core name; the core's own names are accepted too.
 _ALIASES = {"origins": "allow_origins", "methods": "allow_methods", "supports_credentials": "allow_credentials"}
-_CORE_NAMES = (
-    "allow_origins",
-    "allow_origin_regex",
-    "allow_origin_func",
-    "allow_methods",
-    "allow_headers",
-    "expose_headers",
-    "allow_credentials",
-    "max_age",
-    "allow_private_network",
-    "resources",
-    "debug",
-)
+_CORE_NAMES = OPTION_NAMES
 #: flask-cors switches that choose a header form: kept, under these keys, next to the core options.
 _SWITCHES = ("send_wildcard", "always_send", "automatic_options", "vary_header")
 _PREFIX = "flask_cors."
