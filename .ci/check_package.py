@@ -6,7 +6,7 @@ Run by ``tox -e package`` (and so by ``.ci/run``)::
 
 Proves that ``pip install .`` (from the sdist and from the wheel) and ``pip install ".[flask]"`` give
 a working package in an empty virtual environment: the imports, the type marker, the ``cors-wsgi``
-console script, and a real request through each of the middleware and the Flask extension.
+console script, and a real request through each of the middlewares (WSGI and ASGI) and the Flask extension.
 """
 
 from __future__ import annotations
@@ -33,6 +33,24 @@ wsgiref.util.setup_testing_defaults(environ)
 CORSMiddleware(app, allow_origins=["https://app.example.com"])(environ, lambda s, h, e=None: seen.extend(h))
 assert ("Access-Control-Allow-Origin", "https://app.example.com") in seen, seen
 print("core ok")
+"""
+
+SMOKE_ASGI = """
+import asyncio, importlib.util
+from cors_wsgi.asgi import CORSMiddleware
+assert importlib.util.find_spec("starlette") is None  # plain ASGI 3: no framework needed
+async def app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+async def receive():
+    return {"type": "http.request"}
+seen = []
+async def send(message):
+    seen.append(message)
+scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"origin", b"https://app.example.com")]}
+asyncio.run(CORSMiddleware(app, allow_origins=["https://app.example.com"])(scope, receive, send))
+assert (b"access-control-allow-origin", b"https://app.example.com") in seen[0]["headers"], seen
+print("asgi ok")
 """
 
 SMOKE_FLASK = """
@@ -71,6 +89,7 @@ def main() -> int:
         python = fresh_venv(Path(temp) / "from-sdist")
         run(python, "-m", "pip", "install", "--quiet", sdist)
         run(python, "-c", SMOKE_CORE)
+        run(python, "-c", SMOKE_ASGI)
         run(Path(temp) / "from-sdist" / "bin" / "cors-wsgi", "--help")
 
         python = fresh_venv(Path(temp) / "from-wheel-flask")

@@ -3,7 +3,7 @@
 Run from the repository root (``pip install -e ".[test,bench]"`` first)::
 
     python benchmarks/bench_asgi.py                   # timings, about 30 s
-    python benchmarks/bench_asgi.py --instructions    # also callgrind instruction counts, ~6 min
+    python benchmarks/bench_asgi.py --instructions    # also callgrind instruction counts, ~25 min
     python benchmarks/bench_asgi.py --json out.json   # also write every number
 
 Three ASGI applications answer the same requests, side by side in one run: a bare
@@ -27,12 +27,13 @@ repeats of all cases interleaved in shuffled rounds; the median of 7 is reported
 the overhead is a case's median minus the bare application's for the same request.
 
 Instructions (``--instructions``, needs ``apt-get install -y valgrind``): each case runs
-1 and 1 + N times (N = 20,000) in a fresh interpreter under ``valgrind --tool=callgrind``
-with ``PYTHONHASHSEED=0``; the difference in "Collected", divided by N, is the count per
-request, with start-up, imports, building the middlewares and the first (warming) call
-cancelled out.  The count does not depend on the machine's load; the overhead is a
-case's count minus the bare application's, and the ratio "ours / Starlette's" compares
-the two overheads (the target: at most 0.25 on every row).
+1 and 1 + N times (N = 5,000: the count is exact, more calls change nothing) in a fresh
+interpreter under ``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``; the difference
+in "Collected", divided by N, is the count per request, with start-up, imports, building
+the row's middlewares and the first (warming) call cancelled out.  The count does not
+depend on the machine's load; the overhead is a case's count minus the bare
+application's, and the ratio "ours / Starlette's" compares the two overheads (the
+target: at most 0.25 on every row).
 """
 
 from __future__ import annotations
@@ -325,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats per case (median reported)")
     parser.add_argument("--instructions", action="store_true", help="also count instructions with callgrind")
-    parser.add_argument("--calls", type=int, default=20_000, help="calls per callgrind run (default 20,000)")
+    parser.add_argument("--calls", type=int, default=5_000, help="calls per callgrind run (default 5,000)")
     parser.add_argument("--rows", nargs="*", choices=list(ROWS), help="only these rows (default: all)")
     parser.add_argument("--json", metavar="PATH", help="write the numbers to PATH")
     parser.add_argument("--loop", nargs=3, metavar=("ROW", "APP", "N"), help=argparse.SUPPRESS)

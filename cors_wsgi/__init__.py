@@ -1,4 +1,4 @@
-"""cors_wsgi: spec-exact, secure-by-default CORS for any WSGI application.
+"""cors_wsgi: spec-exact, secure-by-default CORS for any WSGI or ASGI application.
 
 ::
 
@@ -15,6 +15,7 @@ Map of the package (where to look for what):
 ``resources``   per-path patterns and their "most specific wins" order
 ``engine``      the compiled policy and the decision: preflight answer, or headers for the app's answer
 ``middleware``  the WSGI adapter
+``asgi``        the ASGI adapter (FastAPI, Starlette): ``from cors_wsgi.asgi import CORSMiddleware``
 ``browser``     the browser's side of the protocol (used by ``python -m cors_wsgi check``)
 ``errors``      :class:`CORSConfigError`
 """
