@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any
+import threading
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any, TypeVar
 
 import webtest
 
 from cors_wsgi import CORSMiddleware
+
+T = TypeVar("T")
 
 
 class RecordingApp:
@@ -79,3 +83,32 @@ def wsgi_environ(method: str, path: str = "/items", **headers: str) -> dict[str,
     }
     env.update({f"HTTP_{name}": value for name, value in headers.items()})
     return env
+
+
+def in_fresh_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` run in a thread of its own; its result, or its exception re-raised.
+
+    For code that needs a thread with no asyncio event loop: the browser tests' session-wide
+    Playwright (sync API) keeps a loop registered as running in the main thread, and
+    ``asyncio.run`` refuses to start inside one.
+    """
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, function(*args, **kwargs)))
+        except BaseException as error:  # re-raised in the caller, the same object
+            outcome.append((False, error))
+
+    thread = threading.Thread(target=run, name="in_fresh_thread")
+    thread.start()
+    thread.join()
+    succeeded, value = outcome[0]
+    if succeeded:
+        return value  # type: ignore[no-any-return]
+    raise value
+
+
+def run_async(awaitable: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(awaitable)`` in a thread of its own (see :func:`in_fresh_thread`)."""
+    return in_fresh_thread(asyncio.run, awaitable)

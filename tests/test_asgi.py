@@ -11,7 +11,6 @@ The bytes forms the adapter reads from the core (``engine.RawPolicy``,
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
+from support import run_async
 
 from cors_wsgi import CORSConfigError, CORSPolicy
 from cors_wsgi import CORSMiddleware as WSGICORSMiddleware
@@ -141,7 +141,7 @@ def run(app: Any, scope: dict[str, Any]) -> Exchange:
     async def send(message: Message) -> None:
         messages.append(message)
 
-    asyncio.run(app(scope, _receive, send))
+    run_async(app(scope, _receive, send))
     return Exchange(messages)
 
 
@@ -237,12 +237,10 @@ def test_the_first_parameter_is_named_app_and_add_middleware_works() -> None:
         return {"count": 2}
 
     api.add_middleware(CORSMiddleware, allow_origins=[APP], allow_credentials=True)
-    answer = asyncio.run(
-        httpx_request(api, "OPTIONS", "/items", {"Origin": APP, "Access-Control-Request-Method": "PUT"})
-    )
+    answer = run_async(httpx_request(api, "OPTIONS", "/items", {"Origin": APP, "Access-Control-Request-Method": "PUT"}))
     assert answer.status_code == 204
     assert answer.headers["access-control-allow-origin"] == APP
-    reply = asyncio.run(httpx_request(api, "GET", "/items", {"Origin": APP}))
+    reply = run_async(httpx_request(api, "GET", "/items", {"Origin": APP}))
     assert (reply.status_code, reply.json()) == (200, {"count": 2})
     assert reply.headers["access-control-allow-credentials"] == "true"
 
@@ -469,7 +467,7 @@ def test_the_app_header_list_and_start_message_are_never_changed() -> None:
 
     middleware = CORSMiddleware(inner, allow_origins=[APP])
     for origin in (APP, EVIL, None):
-        asyncio.run(middleware(http_scope(headers=[(b"origin", origin.encode())] if origin else []), _receive, send))
+        run_async(middleware(http_scope(headers=[(b"origin", origin.encode())] if origin else []), _receive, send))
     assert app_headers == snapshot
     assert start == {"type": "http.response.start", "status": 200, "headers": snapshot, "trailers": False}
     assert start["headers"] is app_headers
@@ -610,7 +608,7 @@ def test_a_streamed_body_passes_untouched_and_unbuffered() -> None:
         sent.append(message)
 
     scope = http_scope(headers=[(b"origin", APP.encode())])
-    asyncio.run(CORSMiddleware(streaming, allow_origins=[APP])(scope, _receive, send))
+    run_async(CORSMiddleware(streaming, allow_origins=[APP])(scope, _receive, send))
     assert sent[1:] == bodies
     assert all(a is b for a, b in zip(sent[1:], bodies, strict=True))  # the very same objects
     assert events[1:] == [line for c in chunks for line in (f"app sends {c!r}", f"server got {c!r}")]
@@ -636,7 +634,7 @@ def test_exceptions_propagate_unchanged() -> None:
         raise OSError("client went away")
 
     with pytest.raises(OSError, match="client went away"):
-        asyncio.run(
+        run_async(
             CORSMiddleware(EchoApp(), allow_origins=[APP])(
                 http_scope(headers=[(b"origin", APP.encode())]), _receive, failing_send
             )
@@ -661,7 +659,7 @@ def test_lifespan_and_websocket_scopes_pass_with_the_same_objects(scope_type: st
         scope.update(path="/ws", root_path="", headers=[(b"origin", EVIL.encode())])
     snapshot = dict(scope)
     for options in ({"allow_origins": [APP]}, {"resources": {"/*": {"allow_origins": [APP]}}}):
-        asyncio.run(CORSMiddleware(inner, **options)(scope, receive, send))  # type: ignore[arg-type]
+        run_async(CORSMiddleware(inner, **options)(scope, receive, send))  # type: ignore[arg-type]
     assert len(seen) == 2
     assert all(s is scope and r is receive and t is send for s, r, t in seen)
     assert scope == snapshot
@@ -683,7 +681,7 @@ def test_uncovered_paths_reach_the_app_with_the_same_objects() -> None:
 
     for method, extra in (("GET", []), ("OPTIONS", [(b"access-control-request-method", b"PUT")])):
         scope = http_scope(method, "/other", [(b"origin", APP.encode()), *extra])
-        asyncio.run(app(scope, _receive, send))
+        run_async(app(scope, _receive, send))
         assert seen[-1] == (scope, _receive, send)
     assert all(m.get("headers", []) == [] for m in sent)
 
@@ -740,15 +738,15 @@ def test_a_starlette_mount_gets_patterns_relative_to_the_mount() -> None:
     inner = Starlette(routes=[Route("/items", items)])
     mounted = CORSMiddleware(inner, resources={"/items": {"allow_origins": [APP]}})
     outer = Starlette(routes=[Mount("/v1", app=mounted)])
-    reply = asyncio.run(httpx_request(outer, "GET", "/v1/items", {"Origin": APP}))
+    reply = run_async(httpx_request(outer, "GET", "/v1/items", {"Origin": APP}))
     assert (reply.status_code, reply.text) == (200, "items at /v1/items")
     assert reply.headers["access-control-allow-origin"] == APP
-    answer = asyncio.run(
+    answer = run_async(
         httpx_request(outer, "OPTIONS", "/v1/items", {"Origin": APP, "Access-Control-Request-Method": "PUT"})
     )
     assert (answer.status_code, answer.headers["access-control-allow-origin"]) == (204, APP)
     # Under a server root path too (uvicorn --root-path /prefix).
-    reply = asyncio.run(httpx_request(outer, "GET", "/prefix/v1/items", {"Origin": APP}, root_path="/prefix"))
+    reply = run_async(httpx_request(outer, "GET", "/prefix/v1/items", {"Origin": APP}, root_path="/prefix"))
     assert reply.headers.get("access-control-allow-origin") == APP
 
 
@@ -779,13 +777,13 @@ async def httpx_request(
 
 def test_fastapi_wrapped_from_outside_a_raising_view_500_has_the_cors_headers() -> None:
     app = CORSMiddleware(fastapi_app(), allow_origins=[APP], allow_credentials=True)
-    reply = asyncio.run(httpx_request(app, "GET", "/boom", {"Origin": APP}))
+    reply = run_async(httpx_request(app, "GET", "/boom", {"Origin": APP}))
     assert reply.status_code == 500
     assert reply.text == "Internal Server Error"
     assert reply.headers["access-control-allow-origin"] == APP
     assert reply.headers["access-control-allow-credentials"] == "true"
     assert reply.headers["vary"] == "Origin"
-    missing = asyncio.run(httpx_request(app, "GET", "/nowhere", {"Origin": APP}))
+    missing = run_async(httpx_request(app, "GET", "/nowhere", {"Origin": APP}))
     assert (missing.status_code, missing.headers["access-control-allow-origin"]) == (404, APP)
 
 
@@ -794,9 +792,9 @@ def test_fastapi_add_middleware_cannot_see_the_500_starlette_sends_outside_it() 
     for middleware in (CORSMiddleware, StarletteCORSMiddleware):
         api = fastapi_app()
         api.add_middleware(middleware, allow_origins=[APP], allow_credentials=True)  # type: ignore[arg-type]
-        ok = asyncio.run(httpx_request(api, "GET", "/items", {"Origin": APP}))
+        ok = run_async(httpx_request(api, "GET", "/items", {"Origin": APP}))
         assert ok.headers["access-control-allow-origin"] == APP
-        reply = asyncio.run(httpx_request(api, "GET", "/boom", {"Origin": APP}))
+        reply = run_async(httpx_request(api, "GET", "/boom", {"Origin": APP}))
         assert reply.status_code == 500
         assert "access-control-allow-origin" not in reply.headers  # the browser reports a CORS error
 

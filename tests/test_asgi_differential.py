@@ -20,7 +20,6 @@ one, so bodies are compared only when ``Origin`` was not split.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import sys
@@ -55,6 +54,7 @@ from fuzz_support import (
     request,
     serve,
 )
+from support import run_async
 
 from cors_wsgi import CORSMiddleware, CORSPolicy
 from cors_wsgi.asgi import CORSMiddleware as ASGICORSMiddleware
@@ -172,7 +172,7 @@ def asgi_exchange(app: ASGICORSMiddleware, scope: dict[str, Any]) -> tuple[int, 
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run_async(app(scope, receive, send))
     assert [m["type"] for m in messages] == ["http.response.start", "http.response.body"]
     start, body = messages
     headers = [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in start["headers"]]

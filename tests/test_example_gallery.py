@@ -29,6 +29,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
+from support import in_fresh_thread
 
 from cors_wsgi import CORSConfigError, CORSMiddleware
 
@@ -695,8 +696,13 @@ def test_bottle_app_behind_the_middleware(launch: Launcher) -> None:
 
 
 def test_doc_examples_run_as_a_doctest() -> None:
-    result = doctest.testfile(
-        str(DOC), module_relative=False, optionflags=doctest.ELLIPSIS, raise_on_error=False, verbose=False
+    result = in_fresh_thread(  # its examples call asyncio.run: a thread with no event loop of its own
+        doctest.testfile,
+        str(DOC),
+        module_relative=False,
+        optionflags=doctest.ELLIPSIS,
+        raise_on_error=False,
+        verbose=False,
     )
     assert result.attempted >= 10
     assert result.failed == 0
