@@ -11,7 +11,8 @@ granian), no dependency.  The options, the :class:`~cors_wsgi.CORSPolicy`, the e
 and the answers are those of the WSGI :class:`cors_wsgi.CORSMiddleware`; only the
 wire format differs.  Everything that does not depend on the request is computed when
 the middleware is built (:class:`~cors_wsgi.engine.RawPolicy`: every precomputed answer
-already in bytes), so a request costs one ``dict`` of its headers and a look-up or two.
+already in bytes), so a request costs a look through its headers for ``Origin`` and a
+dictionary look-up or two.
 
 Wrap the whole application, from outside (``app = CORSMiddleware(fastapi_app, ...)``):
 Starlette's ``ServerErrorMiddleware`` sits outside every middleware added with
@@ -86,8 +87,8 @@ class CORSMiddleware:
     * every other request reaches the application, whose ``http.response.start``,
       whatever its status, gets the CORS headers for an allowed origin and
       ``vary: Origin`` merged whenever the answer depends on the origin.  Body
-      messages pass untouched and unbuffered; the application's header list is
-      never changed in place (the start message is copied, its other keys kept);
+      messages pass untouched and unbuffered; the start message gets a new header
+      list (the application's list is never changed), its other keys kept;
       exceptions propagate unchanged.
 
     ``lifespan`` and ``websocket`` scopes are passed on with the same ``scope``,
@@ -173,14 +174,18 @@ class CORSMiddleware:
             message: Message, send: Send = send, cors: RawCORSHeaders = cors, plain: tuple[RawHeader, ...] = plain
         ) -> Awaitable[None]:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))  # a new list: the application's is never changed
+                try:
+                    headers = [*message["headers"]]  # a new list: the application's is never changed
+                except KeyError:  # optional in ASGI
+                    headers = []
                 for name, _ in headers:
                     if name and name[0] in _MERGE_FIRST_BYTES:  # a vary or access-control-* header to merge with
                         headers = add_raw_cors_headers(headers, cors)
                         break
                 else:
                     headers += plain
-                message = dict(message)  # a copy: its other keys (trailers, extensions) kept
+                # The message gets the new list (as every ASGI middleware that adds headers does; Starlette's
+                # also changes the list in place): its other keys (trailers, extensions) stay as they are.
                 message["headers"] = headers
             return send(message)
 

@@ -66,6 +66,8 @@ _ANY_ORIGIN: tuple[Header, ...] = (("Access-Control-Allow-Origin", "*"),)
 MAX_MEMO_ENTRIES = 1024
 #: Longest request values (all four together) whose answer is memoized.
 MAX_MEMO_KEY_LENGTH = 2048
+#: Longest ``Origin`` whose decision :class:`RawPolicy` remembers (real origins are far shorter).
+MAX_REMEMBERED_ORIGIN_LENGTH = 256
 
 
 class PreflightAnswer(NamedTuple):
@@ -415,12 +417,29 @@ class RawPolicy:
     Built once, when an adapter is configured (one per compiled policy it may use),
     read by :func:`actual_raw_response_headers` and :func:`answer_raw_preflight`.
     Request values are taken as the ``bytes`` an ASGI server gives: exactly listed
-    origins are looked up without decoding, and preflight answers are memoized by
-    the request's bytes under the engine's own rules (see :func:`answer_raw_preflight`).
-    Read-only after construction, except :attr:`preflight_memo`.
+    origins are looked up without decoding; the decision for any other origin (a
+    pattern's or a regex's, refusals included) is remembered in the same table, since
+    an immutable policy cannot change its mind — except when an ``allow_origin_func``
+    decides, which may — for origins up to :data:`MAX_REMEMBERED_ORIGIN_LENGTH`
+    characters and at most :data:`MAX_MEMO_ENTRIES` of them (then forgotten, the listed
+    ones kept), so a refused origin costs what an allowed one does and a stream of
+    made-up origins costs bounded memory.  A refusal is logged (DEBUG) when it is
+    decided, not again while it is remembered.  Preflight answers are memoized by the
+    request's bytes under the engine's own rules (see :func:`answer_raw_preflight`).
+    Only :attr:`actual_by_origin` and :attr:`preflight_memo` change after construction.
     """
 
-    __slots__ = ("compiled", "any_origin", "no_origin", "refused", "actual_any", "actual_by_origin", "preflight_memo")
+    __slots__ = (
+        "compiled",
+        "any_origin",
+        "no_origin",
+        "refused",
+        "actual_any",
+        "actual_by_origin",
+        "listed",
+        "remember",
+        "preflight_memo",
+    )
 
     def __init__(self, compiled: CompiledPolicy) -> None:
         self.compiled = compiled
@@ -428,22 +447,27 @@ class RawPolicy:
         self.no_origin = RawCORSHeaders.encode(compiled.no_origin)
         self.refused = RawCORSHeaders.encode(compiled.refused)
         self.actual_any = RawCORSHeaders.encode(compiled.actual_any)
-        self.actual_by_origin: dict[bytes, RawCORSHeaders] = {
+        #: The answers for the listed origins, never forgotten.
+        self.listed: dict[bytes, RawCORSHeaders] = {
             origin.encode("latin-1"): RawCORSHeaders.encode(answer)
             for origin, answer in compiled.actual_by_origin.items()
         }
+        #: Looked up first: the listed origins' answers, and the decisions remembered for others.
+        self.actual_by_origin = dict(self.listed)
+        #: Decisions are remembered only when they cannot change (no allow_origin_func).
+        self.remember = compiled.origin_matcher.func is None
         self.preflight_memo: dict[tuple[bytes, bytes, bytes | None, bytes | None], RawPreflightAnswer] = {}
 
     def __repr__(self) -> str:
-        return f"<RawPolicy of {len(self.actual_by_origin)} listed origins, any_origin={self.any_origin}>"
+        return f"<RawPolicy of {len(self.listed)} listed origins, any_origin={self.any_origin}>"
 
 
 def actual_raw_response_headers(policy: RawPolicy, origin: bytes | None) -> RawCORSHeaders:
     """:func:`actual_response_headers` for a raw ``Origin`` value (``None`` when absent).
 
     Precomputed for no ``Origin``, ``*``, every exactly listed origin and refused
-    origins; an origin allowed by a pattern, a regex or a function is decided by the
-    engine and its (three) headers encoded.
+    origins; any other origin is decided by the engine, and the decision remembered in
+    :attr:`RawPolicy.actual_by_origin` when it cannot change (see :class:`RawPolicy`).
     """
     if origin is None:
         return policy.no_origin
@@ -453,9 +477,13 @@ def actual_raw_response_headers(policy: RawPolicy, origin: bytes | None) -> RawC
     if found is not None:
         return found
     cors = actual_response_headers(policy.compiled, origin.decode("latin-1"))
-    if cors is policy.compiled.refused:
-        return policy.refused
-    return RawCORSHeaders.encode(cors)
+    raw = policy.refused if cors is policy.compiled.refused else RawCORSHeaders.encode(cors)
+    if policy.remember and len(origin) <= MAX_REMEMBERED_ORIGIN_LENGTH:
+        remembered = policy.actual_by_origin
+        if len(remembered) >= len(policy.listed) + MAX_MEMO_ENTRIES:
+            remembered = policy.actual_by_origin = dict(policy.listed)  # forget the others, keep the listed
+        remembered[origin] = raw
+    return raw
 
 
 def answer_raw_preflight(

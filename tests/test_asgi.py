@@ -452,14 +452,13 @@ def test_the_app_access_control_headers_are_replaced_on_a_covered_path() -> None
     assert request(app, origin=EVIL).headers == [(b"x-total", b"3"), (b"vary", b"Origin")]
 
 
-def test_the_app_header_list_and_start_message_are_never_changed() -> None:
+def test_the_app_header_list_is_never_changed_and_other_keys_are_kept() -> None:
     app_headers = [(b"content-type", b"text/plain"), (b"vary", b"Accept")]
     snapshot = list(app_headers)
-    start = {"type": "http.response.start", "status": 200, "headers": app_headers, "trailers": False}
     sent: list[Message] = []
 
     async def inner(scope: Any, receive: Any, send: Any) -> None:
-        await send(start)
+        await send({"type": "http.response.start", "status": 200, "headers": app_headers, "trailers": False})
         await send({"type": "http.response.body", "body": b"ok"})
 
     async def send(message: Message) -> None:
@@ -468,14 +467,28 @@ def test_the_app_header_list_and_start_message_are_never_changed() -> None:
     middleware = CORSMiddleware(inner, allow_origins=[APP])
     for origin in (APP, EVIL, None):
         run_async(middleware(http_scope(headers=[(b"origin", origin.encode())] if origin else []), _receive, send))
-    assert app_headers == snapshot
-    assert start == {"type": "http.response.start", "status": 200, "headers": snapshot, "trailers": False}
-    assert start["headers"] is app_headers
-    for message in sent[::2]:
-        assert message is not start
-        assert message["trailers"] is False  # other keys of the start message are kept
-    # The same message object twice: no header is ever added twice.
-    assert [m["headers"].count((b"access-control-allow-origin", APP.encode())) for m in sent[::2]] == [1, 0, 0]
+    assert app_headers == snapshot  # the application's list, never changed in place
+    starts = sent[::2]
+    assert all(m["headers"] is not app_headers for m in starts)
+    assert all(m["trailers"] is False for m in starts)  # other keys of the start message are kept
+    assert [dict(m["headers"]).get(b"access-control-allow-origin") for m in starts] == [APP.encode(), None, None]
+    assert [dict(m["headers"])[b"vary"] for m in starts] == [b"Accept, Origin"] * 3
+
+
+def test_an_app_reusing_one_start_message_gets_the_right_headers_every_time() -> None:
+    """The message dict gets the new list (as Starlette's middleware also changes it): an application
+    that sends the same dict again gets each request's answer, never an earlier one's, never doubled."""
+    start: Message = {"type": "http.response.start", "status": 200, "headers": [(b"vary", b"Accept")]}
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        await send(start)
+        await send({"type": "http.response.body", "body": b""})
+
+    app = CORSMiddleware(inner, allow_origins=[APP, ADMIN])
+    for origin, allowed in ((APP, APP), (EVIL, None), (ADMIN, ADMIN), (None, None), (APP, APP)):
+        reply = request(app, origin=origin)
+        assert reply.header("access-control-allow-origin") == allowed
+        assert reply.header("vary") == "Accept, Origin"
 
 
 @pytest.mark.parametrize("kind", ["tuple", "lists", "generator", "missing"])
@@ -863,6 +876,39 @@ def test_raw_policy_precomputes_every_static_answer() -> None:
     public = RawPolicy(CORSPolicy().compiled)  # type: ignore[arg-type]
     assert actual_raw_response_headers(public, EVIL.encode()) is public.actual_any
     assert "2 listed origins" in repr(raw)
+
+
+def test_raw_policy_remembers_static_decisions_bounded(caplog: pytest.LogCaptureFixture) -> None:
+    policy = CORSPolicy(allow_origins=[APP, "https://*.example.org"])
+    raw = RawPolicy(policy.compiled)  # type: ignore[arg-type]
+    with caplog.at_level(logging.DEBUG, logger="cors_wsgi"):
+        first = actual_raw_response_headers(raw, b"https://a.example.org")
+        assert actual_raw_response_headers(raw, b"https://a.example.org") is first  # remembered
+        assert actual_raw_response_headers(raw, EVIL.encode()) is raw.refused
+        assert actual_raw_response_headers(raw, EVIL.encode()) is raw.refused
+    refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refusals == ["CORS origin refused: 'https://evil.example.net'"]  # when decided, not again
+    assert set(raw.actual_by_origin) == {APP.encode(), b"https://a.example.org", EVIL.encode()}
+    long_origin = b"https://" + b"a" * 300 + b".example.org"
+    assert actual_raw_response_headers(raw, long_origin).headers[0][1] == long_origin
+    assert long_origin not in raw.actual_by_origin  # too long to keep
+    for i in range(MAX_MEMO_ENTRIES + 5):
+        actual_raw_response_headers(raw, f"https://x{i}.example.net".encode())
+    assert len(raw.actual_by_origin) <= len(raw.listed) + MAX_MEMO_ENTRIES
+    assert APP.encode() in raw.actual_by_origin  # the listed origins are never forgotten
+    assert actual_raw_response_headers(raw, APP.encode()) is raw.listed[APP.encode()]
+
+
+def test_raw_policy_never_remembers_what_a_function_decides() -> None:
+    allowed = {"https://t.example.net"}
+    raw = RawPolicy(CORSPolicy(allow_origin_func=lambda origin: origin in allowed).compiled)  # type: ignore[arg-type]
+    assert actual_raw_response_headers(raw, b"https://t.example.net").plain[0][1] == b"https://t.example.net"
+    assert actual_raw_response_headers(raw, b"https://u.example.net") is raw.refused
+    allowed.add("https://u.example.net")  # the database changed
+    allowed.discard("https://t.example.net")
+    assert actual_raw_response_headers(raw, b"https://u.example.net").plain[0][1] == b"https://u.example.net"
+    assert actual_raw_response_headers(raw, b"https://t.example.net") is raw.refused
+    assert raw.actual_by_origin == {}
 
 
 def test_raw_preflight_memo_follows_the_engine_rules() -> None:
