@@ -16,19 +16,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import http.client
 import importlib.metadata
 import logging
 import os
 import platform
+import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import timeit
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -416,3 +420,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def interleaved_medians(timers: Mapping[Hashable, timeit.Timer], repeats: int) -> dict[Hashable, float]:
+    """The median nanoseconds per call of every timer, over ``repeats`` rounds.
+
+    Each round runs one repeat of every case in a shuffled order (fixed seed) with the
+    garbage collector off, so the slow phases of a shared machine fall on all cases alike.
+    """
+    numbers = {key: timer.autorange()[0] for key, timer in timers.items()}
+    samples: dict[Hashable, list[float]] = {key: [] for key in timers}
+    order = list(timers)
+    rng = random.Random(20240601)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            rng.shuffle(order)
+            for key in order:
+                samples[key].append(timers[key].timeit(numbers[key]) / numbers[key] * 1e9)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return {key: statistics.median(values) for key, values in samples.items()}

@@ -43,10 +43,8 @@ import gc
 import importlib.metadata
 import json
 import os
-import random
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import timeit
@@ -253,21 +251,7 @@ def check(cases: dict[tuple[str, str], tuple[ASGIApp, dict[str, Any]]]) -> None:
 def time_per_call_ns(cases: dict[tuple[str, str], tuple[ASGIApp, dict[str, Any]]], repeats: int) -> dict[Any, float]:
     """The median time per call of every case, repeats interleaved in shuffled rounds."""
     timers = {key: timeit.Timer(lambda app=app, sc=sc: call(app, sc)) for key, (app, sc) in cases.items()}
-    numbers = {key: timer.autorange()[0] for key, timer in timers.items()}
-    samples: dict[Any, list[float]] = {key: [] for key in cases}
-    order = list(cases)
-    rng = random.Random(20240601)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            rng.shuffle(order)
-            for key in order:
-                samples[key].append(timers[key].timeit(numbers[key]) / numbers[key] * 1e9)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return {key: statistics.median(values) for key, values in samples.items()}
+    return _servers.interleaved_medians(timers, repeats)
 
 
 # -- instructions ----------------------------------------------------------------------------

@@ -26,12 +26,9 @@ and the difference in "Collected" from a run of no calls, divided by N, is print
 from __future__ import annotations
 
 import argparse
-import gc
 import os
-import random
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import timeit
@@ -131,21 +128,7 @@ def time_per_call_ns(repeats: int) -> dict[tuple[str, str], float]:
         for name, function in FUNCTIONS.items()
         for path_name, path in PATHS.items()
     }
-    numbers = {case: timer.autorange()[0] for case, timer in timers.items()}
-    times: dict[tuple[str, str], list[float]] = {case: [] for case in timers}
-    order = list(timers)
-    rng = random.Random(20240601)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            rng.shuffle(order)
-            for case in order:
-                times[case].append(timers[case].timeit(numbers[case]) / numbers[case] * 1e9)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return {case: statistics.median(values) for case, values in times.items()}
+    return _servers.interleaved_medians(timers, repeats)  # type: ignore[return-value]
 
 
 def check() -> None:
