@@ -26,21 +26,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
 from .methods import SAFELISTED_METHODS, normalize_method
 
 __all__ = [
+    "MAX_REDIRECTS",
+    "REDIRECT_STATUSES",
     "CORSRequest",
     "Response",
     "Verdict",
     "check_actual",
     "check_preflight",
+    "follow_redirect",
     "judge",
     "needs_preflight",
     "normalize_method",
     "preflight_request_headers",
     "readable_response_headers",
     "unsafe_header_names",
+    "url_origin",
 ]
 
 Header = tuple[str, str]
@@ -348,3 +353,62 @@ def judge(request: CORSRequest, preflight: Response | None, actual: Response | N
     if final.allowed and notes:
         return Verdict(True, notes=notes)
     return final
+
+
+# -- redirects ---------------------------------------------------------------------------
+
+#: How many redirects a browser follows before failing the fetch (Fetch: "more than 20").
+MAX_REDIRECTS = 20
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Request-body headers a browser drops when a redirect turns the request into a GET.
+_BODY_HEADERS = frozenset({"content-encoding", "content-language", "content-location", "content-type"})
+
+
+def url_origin(url: str) -> str | None:
+    """The serialized origin of an http(s) URL, or ``None`` for any other URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + ("" if port in (None, default) else f":{port}")
+
+
+def follow_redirect(request: CORSRequest, response: Response, url: str, hops: int) -> tuple[CORSRequest, str] | Verdict:
+    """Where a browser goes after the redirect ``response`` to ``request``, or why the fetch fails (Fetch's
+    HTTP-redirect fetch): the next request (method, headers, origin) and URL."""
+    location = next(value for name, value in response.headers if name.lower() == "location")
+    target = urljoin(url, location.strip())
+    if hops >= MAX_REDIRECTS:
+        return Verdict(
+            False, "actual", f"net::ERR_TOO_MANY_REDIRECTS (more than {MAX_REDIRECTS} redirects)", "break the loop"
+        )
+    if url_origin(target) is None:
+        return Verdict(
+            False,
+            "actual",
+            f"Redirect location '{target}' has a disallowed scheme for cross-origin requests.",
+            "redirect only to http: or https: URLs",
+        )
+    if urlsplit(target).username is not None or urlsplit(target).password is not None:
+        return Verdict(
+            False,
+            "actual",
+            f"Redirect location '{target}' contains a username and password, "
+            "which is disallowed for cross-origin requests.",
+            "remove the user name and password from the Location",
+        )
+    method, headers = request.method, request.headers
+    if (response.status == 303 and method not in ("GET", "HEAD")) or (
+        response.status in (301, 302) and method == "POST"
+    ):
+        method = "GET"
+        headers = tuple(h for h in headers if h[0].lower() not in _BODY_HEADERS)
+    origin = request.origin
+    if url_origin(target) != url_origin(url) and origin != url_origin(url):
+        origin = "null"  # the tainted origin: the browser sends "Origin: null" from now on
+    return CORSRequest(origin, method, headers, request.credentials, target), target

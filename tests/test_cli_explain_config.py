@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cors_wsgi.__main__ import main
+from cors_wsgi.cli import main
 
 APP = "https://app.example.com"
 needs_tomllib = pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib is Python 3.11+")

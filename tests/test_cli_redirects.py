@@ -16,7 +16,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 
 from cors_wsgi import CORSMiddleware
-from cors_wsgi.__main__ import main
+from cors_wsgi.cli import main
 
 APP = "http://app.example.test"
 API = "http://api.example.test"

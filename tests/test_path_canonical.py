@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from support import RecordingApp, wsgi_environ
 
 from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
-from cors_wsgi.__main__ import main as cors_main
+from cors_wsgi.cli import main as cors_main
 from cors_wsgi.resources import canonical_path, wsgi_path_to_text
 from flask_cors_ext import CORS, cross_origin
 

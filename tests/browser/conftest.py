@@ -407,7 +407,7 @@ class Checker:
         import contextlib
         import io
 
-        from cors_wsgi.__main__ import main
+        from cors_wsgi.cli import main
 
         out, err = io.StringIO(), io.StringIO()
         argv = [
