@@ -88,9 +88,9 @@ def build(name: str) -> WSGIApp:
     if name == "flask-cors":
         return _flask_app(with_cors=True)
     if name == "soak":
-        import soak  # benchmarks/soak.py, on the server's path
+        import soak_app  # benchmarks/soak_app.py, on the server's path
 
-        return soak.make_app()
+        return soak_app.make_app()
     raise ValueError(f"unknown application {name!r}")
 
 

@@ -9,7 +9,7 @@ Run from the repository root (``pip install -e ".[test,bench]"`` first)::
     python benchmarks/soak.py --json soak.json
 
 The server (waitress with 4 threads, or gunicorn with one gthread worker of 4 threads) is a
-subprocess serving :func:`make_app`: ``CORSMiddleware`` with two exact origins and a pattern,
+subprocess serving :func:`make_app` (``soak_app.py``): ``CORSMiddleware`` with two exact origins and a pattern,
 credentials, ``GET``/``PUT``, ``X-Token``, ``X-Total`` exposed and ``max_age=600``, around an
 application that echoes the request's ``X-Request-Id`` in a header and as the body.
 
@@ -51,16 +51,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _servers
 from _servers import HOST
-
-from cors_wsgi import CORSMiddleware
+from soak_app import echo_app, make_app  # noqa: F401  (re-exported; soak_app.py so that _servers need not import soak)
 
 ALLOWED = ("https://app.example.com", "https://admin.example.com", "https://shop.example.org")
 REFUSED = ("https://evil.example", "https://app.example.com.evil.net", "http://app.example.com")
@@ -69,38 +67,6 @@ PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-
 #: Headers the server adds on its own: not part of the middleware's answer.
 SERVER_OWNED = frozenset({"date", "server", "connection", "keep-alive"})
 MAX_SAMPLES = 10
-
-
-# -- the server's application ----------------------------------------------------------
-
-
-def echo_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    """Reads the body, answers with the request's id as ``X-Request-Id`` and as the body."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    if length:
-        environ["wsgi.input"].read(length)
-    request_id = environ.get("HTTP_X_REQUEST_ID", "none").encode("latin-1")
-    start_response(
-        "200 OK",
-        [
-            ("Content-Type", "text/plain"),
-            ("Content-Length", str(len(request_id))),
-            ("X-Request-Id", request_id.decode()),
-        ],
-    )
-    return [request_id]
-
-
-def make_app() -> CORSMiddleware:
-    return CORSMiddleware(
-        echo_app,
-        allow_origins=["https://app.example.com", "https://admin.example.com", "https://*.example.org"],
-        allow_credentials=True,
-        allow_methods=["GET", "PUT"],
-        allow_headers=["X-Token"],
-        expose_headers=["X-Total"],
-        max_age=600,
-    )
 
 
 # -- requests and their exact answers --------------------------------------------------

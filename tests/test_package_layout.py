@@ -108,3 +108,30 @@ def test_the_method_tables_have_one_home() -> None:
         if isinstance(target, ast.Name) and target.id.lstrip("_").endswith("_METHODS")
     ]
     assert sorted(set(definitions)) == ["methods.py"]
+
+
+def _benchmark_graph() -> dict[str, set[str]]:
+    """benchmarks/*.py import each other by top-level name (the directory is put on ``sys.path``)."""
+    modules = {path.stem: path for path in (ROOT / "benchmarks").glob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        imported: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                imported.add(node.module.split(".")[0])
+        graph[name] = {target for target in imported if target in modules and target != name}
+    return graph
+
+
+def test_no_benchmark_imports_one_that_imports_it() -> None:
+    graph = _benchmark_graph()
+    assert "_servers" in graph["soak"]  # the graph is read: soak drives servers started by _servers
+    named = {f"benchmarks.{name}": {f"benchmarks.{t}" for t in targets} for name, targets in graph.items()}
+    assert _cycle(named) is None
+
+
+def test_the_cycle_finder_finds_a_circle_between_benchmarks() -> None:
+    circle = {"benchmarks._servers": {"benchmarks.soak"}, "benchmarks.soak": {"benchmarks._servers"}}
+    assert _cycle(circle) == ["benchmarks._servers", "benchmarks.soak", "benchmarks._servers"]
