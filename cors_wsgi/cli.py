@@ -23,6 +23,8 @@ from urllib.parse import unquote, urlsplit
 
 if sys.version_info >= (3, 11):
     import tomllib
+else:  # pragma: no cover - the same parser, as the "tomli" backport (a dependency on 3.10)
+    import tomli as tomllib
 
 from .browser import (
     MAX_REDIRECTS,
@@ -39,6 +41,7 @@ from .browser import (
     unsafe_header_names,
     url_origin,
 )
+from .diagnosis import diagnose
 from .engine import actual_response_headers, answer_preflight
 from .errors import CORSConfigError
 from .headers import add_cors_headers, forbidden_request_header_hint
@@ -288,10 +291,7 @@ def _options_file(path: str) -> dict[str, Any]:
         raise UsageError(f"cannot read --config {path}: {error.strerror or error}") from None
     try:
         if path.endswith(".toml"):
-            if sys.version_info >= (3, 11):
-                options: object = tomllib.loads(data.decode("utf-8"))
-            else:
-                raise UsageError(f"--config {path}: reading TOML needs Python 3.11+; use a .json file")
+            options: object = tomllib.loads(data.decode("utf-8"))
         elif path.endswith(".json"):
             options = json.loads(data)
         else:
@@ -324,9 +324,7 @@ def _policy(args: argparse.Namespace) -> CORSPolicy:
         options["max_age"] = args.max_age
     if args.debug:
         options["debug"] = True
-    if not args.config and not args.allow_origin:
-        options["allow_origins"] = []
-    return CORSPolicy(**options)
+    return CORSPolicy(**options)  # what is not given has the middleware's defaults (allow_origins="*")
 
 
 def _status(line: str) -> int:
@@ -343,7 +341,8 @@ def _explain(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
     preflighted = needs_preflight(request.method, request.headers)
     notes: tuple[str, ...] = ()
     if compiled is None:
-        return _explain_uncovered(request, preflighted, url, path)
+        report, verdict = _explain_uncovered(request, preflighted, url, path)
+        return _with_fixes(report, verdict, policy, unquote(path), request, preflighted), verdict
     if preflighted:
         sent = preflight_request_headers(request)
         names = unsafe_header_names(request.headers)
@@ -357,7 +356,8 @@ def _explain(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
         verdict = check_preflight(request, response)
         steps[-1]["passed"] = verdict.allowed
         if not verdict.allowed:
-            return _report(request, preflighted, steps, verdict, None), verdict
+            report = _report(request, preflighted, steps, verdict, None)
+            return _with_fixes(report, verdict, policy, unquote(path), request, preflighted), verdict
         notes = verdict.notes
     sent = [("Origin", request.origin), *request.headers]
     app_headers: list[Header] = [("Content-Type", "text/plain; charset=utf-8")]
@@ -368,7 +368,21 @@ def _explain(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
     steps[-1]["passed"] = verdict.allowed
     if verdict.allowed and notes:
         verdict = Verdict(True, notes=notes)
-    return _report(request, preflighted, steps, verdict, response), verdict
+    report = _report(request, preflighted, steps, verdict, response)
+    return _with_fixes(report, verdict, policy, unquote(path), request, preflighted), verdict
+
+
+def _with_fixes(
+    report: dict[str, Any], verdict: Verdict, policy: CORSPolicy, path: str, request: CORSRequest, preflighted: bool
+) -> dict[str, Any]:
+    """``report`` with its ``"fix"`` list: what in the policy refuses the request (empty when allowed)."""
+    fixes = []
+    if not verdict.allowed:
+        names = unsafe_header_names(request.headers) if preflighted else []
+        method = request.method if preflighted else "GET"
+        fixes = diagnose(policy, path, request.origin, method, names, request.credentials)
+    report["fix"] = [fix.as_dict() for fix in fixes]
+    return report
 
 
 def _explain_uncovered(request: CORSRequest, preflighted: bool, url: str, path: str) -> tuple[dict[str, Any], Verdict]:
@@ -418,7 +432,11 @@ def _print_text(report: dict[str, Any], verdict: Verdict) -> None:
     else:
         print(f"verdict: BLOCKED at the {verdict.step}")
         print(f"  browser console: {verdict.reason}")
-        print(f"  fix on the server: {verdict.hint}")
+        fixes = report.get("fix") or []
+        for fix in fixes:
+            print(f"  fix {'on the server' if fix['side'] == 'server' else 'in the page'}: {fix['text']}")
+        if not fixes:
+            print(f"  fix on the server: {verdict.hint}")
     for note in verdict.notes:
         print(f"  note: {note}")
 

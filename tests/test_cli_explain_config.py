@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from cors_wsgi.cli import main
 
 APP = "https://app.example.com"
-needs_tomllib = pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib is Python 3.11+")
 
 TOML = """
 allow_origins = ["https://app.example.com"]
@@ -35,7 +33,6 @@ def header(report: dict[str, Any], step: int, name: str) -> str | None:
     return ", ".join(values) if values else None
 
 
-@needs_tomllib
 def test_options_from_a_toml_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     config = tmp_path / "cors.toml"
     config.write_text(TOML)
@@ -145,19 +142,9 @@ def test_a_missing_file_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp
     assert err == f"cors-wsgi explain: error: cannot read --config {missing}: No such file or directory\n"
 
 
-@needs_tomllib
 def test_invalid_toml_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     config = tmp_path / "cors.toml"
     config.write_text("allow_origins = [")
     status, _, err = explain(capsys, "--config", str(config), "--origin", APP)
     assert status == 2
     assert err.startswith(f"cors-wsgi explain: error: --config {config}: not valid TOML: ")
-
-
-@pytest.mark.skipif(sys.version_info >= (3, 11), reason="Python 3.10 only")
-def test_toml_on_python_310_says_to_use_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    config = tmp_path / "cors.toml"
-    config.write_text(TOML)
-    status, _, err = explain(capsys, "--config", str(config), "--origin", APP)
-    assert status == 2
-    assert err == f"cors-wsgi explain: error: --config {config}: reading TOML needs Python 3.11+; use a .json file\n"
