@@ -195,11 +195,25 @@ def _cors_check(request: CORSRequest, response: Response, step: str) -> Verdict 
     origin = request.origin
     value = _values(response.headers, "access-control-allow-origin")
     if value is None:
+        reason = f"{prefix}No 'Access-Control-Allow-Origin' header is present on the requested resource."
+        if not preflight:
+            return _blocked(
+                step,
+                reason,
+                f"allow the origin {origin} on the server and make sure {where} goes through the CORS middleware "
+                "(also error pages, redirects and auth hooks)",
+            )
+        # A refused preflight carries no CORS headers whatever was refused: name every candidate.
+        asked = [f"the origin {origin}", f"the method {normalize_method(request.method)}"]
+        names = unsafe_header_names(request.headers)
+        if names:
+            asked.append(f"the request header{'s' if len(names) > 1 else ''} {', '.join(names)}")
         return _blocked(
             step,
-            f"{prefix}No 'Access-Control-Allow-Origin' header is present on the requested resource.",
-            f"allow the origin {origin} on the server and make sure {where} goes through the CORS middleware "
-            "(also error pages, redirects and auth hooks)",
+            reason,
+            f"the server refused {', '.join(asked[:-1])} or {asked[-1]} — or the preflight (OPTIONS) never reached "
+            "the CORS middleware (auth hooks, routing); its debug mode names which "
+            "(cors_wsgi: CORSMiddleware(app, debug=True); Flask: CORS_DEBUG = True), then allow that one",
         )
     if "," in value:
         return _blocked(
