@@ -26,6 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - the same parser, as the "tomli" backport (a dependency on 3.10)
     import tomli as tomllib
 
+from . import __version__
 from .browser import (
     MAX_REDIRECTS,
     REDIRECT_STATUSES,
@@ -46,7 +47,7 @@ from .engine import actual_response_headers, answer_preflight
 from .errors import CORSConfigError
 from .headers import add_cors_headers, forbidden_request_header_hint
 from .methods import FORBIDDEN_METHODS, normalize_method
-from .origins import parse_request_origin
+from .origins import OriginSyntaxError, parse_configured_origin, parse_request_origin
 from .policy import CORSPolicy
 
 __all__ = ["main"]
@@ -55,6 +56,8 @@ Header = tuple[str, str]
 
 ALLOWED, BLOCKED, ERROR = 0, 1, 2
 TIMEOUT = 10.0
+#: How cors_wsgi's debug mode begins the body of a refused preflight.
+_DEBUG_REFUSAL = b"CORS preflight refused: "
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
@@ -65,10 +68,15 @@ class UsageError(Exception):
 def _origin(value: str) -> str:
     if value == "null" or parse_request_origin(value) is not None:
         return value
-    hint = ""
-    parts = urlsplit(value)
-    if parts.scheme and parts.netloc:
-        hint = f" (did you mean {parts.scheme.lower()}://{parts.netloc.lower()}?)"
+    try:
+        written = parse_configured_origin(value)
+    except OriginSyntaxError as error:
+        hint = f": {error}"
+    else:
+        if written.kind == "exact":
+            hint = f" (did you mean {written.key!r}?)"
+        else:
+            hint = ": a pattern is not an origin; give one origin the page could have"
     raise UsageError(
         f"bad origin {value!r}: an origin is scheme://host[:port] as a browser sends it, lowercase, "
         f"no default port, no path or trailing slash{hint}"
@@ -91,6 +99,8 @@ def _headers(values: Sequence[str]) -> tuple[Header, ...]:
         if not _TOKEN.fullmatch(name):
             raise UsageError(f"bad header {item!r}: expected NAME or NAME:VALUE")
         forbidden = forbidden_request_header_hint(name)
+        if name.lower() in ("cookie", "cookie2"):
+            forbidden = "scripts cannot set it; to send the page's cookies, use --credentials (credentials: 'include')"
         if forbidden is not None:
             raise UsageError(f"header {name!r}: {forbidden}")
         parsed.append((name, value))
@@ -133,7 +143,21 @@ def _connect_to(values: Sequence[str]) -> ConnectTo:
     return rules
 
 
-def _connection(url: str, connect_to: ConnectTo) -> tuple[http.client.HTTPConnection, str, str]:
+def _tls_context(cacert: str | None, insecure: bool) -> ssl.SSLContext:
+    """The TLS settings of ``check``: the system's CAs, plus ``--cacert``; none at all with ``--insecure``."""
+    try:
+        context = ssl.create_default_context(cafile=cacert)
+    except (OSError, ssl.SSLError) as error:
+        raise UsageError(f"--cacert {cacert}: cannot load it as PEM certificates: {_describe(error)}") from None
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _connection(
+    url: str, connect_to: ConnectTo, context: ssl.SSLContext | None = None
+) -> tuple[http.client.HTTPConnection, str, str]:
     """A connection for ``url`` (honouring ``--connect-to``), the request target, and the Host header."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -153,7 +177,7 @@ def _connection(url: str, connect_to: ConnectTo) -> tuple[http.client.HTTPConnec
             break
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if https:
-        context = ssl.create_default_context()
+        context = context or ssl.create_default_context()
         connection: http.client.HTTPConnection = http.client.HTTPSConnection(
             host, effective_port, timeout=TIMEOUT, context=context
         )
@@ -176,8 +200,11 @@ class _SNIConnection(http.client.HTTPSConnection):
         self.sock = self._ssl_context.wrap_socket(self.sock, server_hostname=self._server_hostname)
 
 
-def _send(url: str, method: str, headers: list[Header], connect_to: ConnectTo) -> Response:
-    connection, path, host_header = _connection(url, connect_to)
+def _send(
+    url: str, method: str, headers: list[Header], connect_to: ConnectTo, context: ssl.SSLContext
+) -> tuple[Response, bytes]:
+    """Send one request; its answer and the first KiB of its body."""
+    connection, path, host_header = _connection(url, connect_to, context)
     try:
         connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         connection.putheader("Host", host_header)
@@ -187,8 +214,8 @@ def _send(url: str, method: str, headers: list[Header], connect_to: ConnectTo) -
             connection.putheader("Content-Length", "0")
         connection.endheaders()
         answer = connection.getresponse()
-        answer.read()
-        return Response(answer.status, tuple(answer.getheaders()))
+        body = answer.read(1024)
+        return Response(answer.status, tuple(answer.getheaders())), body
     finally:
         connection.close()
 
@@ -206,6 +233,7 @@ def _step(name: str, method: str, url: str, sent: list[Header], response: Respon
 def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
     request = _request(args)
     connect_to = _connect_to(args.connect_to)
+    context = _tls_context(args.cacert, args.insecure)
     _connection(args.url, connect_to)  # validate the URL before any sending
     steps: list[dict[str, Any]] = []
     preflighted = needs_preflight(request.method, request.headers)
@@ -219,8 +247,12 @@ def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
             redirected = {"redirected_from": steps[-1]["request"]["url"]} if hops else {}
             if needs_preflight(hop.method, hop.headers):
                 sent = [*preflight_request_headers(hop), ("Accept", "*/*")]
-                answer = _send(url, "OPTIONS", sent, connect_to)
+                answer, body = _send(url, "OPTIONS", sent, connect_to, context)
                 steps.append({**_step("preflight", "OPTIONS", url, sent, answer), **redirected})
+                if body.startswith(_DEBUG_REFUSAL):  # cors_wsgi's debug mode says why it refused
+                    steps[-1]["server_refusal"] = body.split(b"\n", 1)[0][len(_DEBUG_REFUSAL) :].decode(
+                        "ascii", "replace"
+                    )
                 verdict = check_preflight(hop, answer)
                 steps[-1]["passed"] = verdict.allowed
                 if not verdict.allowed:
@@ -228,7 +260,7 @@ def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
                 notes += verdict.notes
             accept = [] if any(name.lower() == "accept" for name, _ in hop.headers) else [("Accept", "*/*")]
             sent = [("Origin", hop.origin), *accept, *hop.headers]
-            answer = _send(url, hop.method, sent, connect_to)
+            answer, _ = _send(url, hop.method, sent, connect_to, context)
             steps.append({**_step("actual", hop.method, url, sent, answer), **redirected})
             verdict = check_actual(hop, answer)
             steps[-1]["passed"] = verdict.allowed
@@ -259,6 +291,12 @@ def _describe(error: BaseException) -> str:
         return "connection refused (is the server running on that port?)"
     if isinstance(error, TimeoutError | socket.timeout):
         return f"no answer within {TIMEOUT:g} s"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (
+            f"certificate verify failed ({error.verify_message or error}): the server's certificate is not trusted; "
+            "for a local certificate "
+            "give its CA with --cacert FILE (e.g. mkcert's rootCA.pem), or skip the check with --insecure"
+        )
     return str(error) or type(error).__name__
 
 
@@ -425,6 +463,8 @@ def _print_text(report: dict[str, Any], verdict: Verdict) -> None:
             print(f"  note: {step['note']}")
         if "middleware_refusal" in step:
             print(f"  middleware: refused, {step['middleware_refusal']}")
+        if "server_refusal" in step:
+            print(f"  server (debug mode): refused, {step['server_refusal']}")
         print(f"  {step['step']} check: {'passed' if step.get('passed') else 'FAILED'}")
     if verdict.allowed:
         readable = ", ".join(report["readable_headers"]) or "none"
@@ -445,6 +485,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cors-wsgi", description="Judge CORS answers the way a browser does (exit 0 allowed, 1 blocked, 2 error)."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def request_options(sub: argparse.ArgumentParser) -> None:
@@ -459,6 +500,12 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="send the preflight and the request to a live server")
     check.add_argument("url")
     request_options(check)
+    check.add_argument(
+        "--cacert", metavar="FILE", help="also trust the CA certificates in this PEM file (a local HTTPS server's)"
+    )
+    check.add_argument(
+        "--insecure", action="store_true", help="do not verify the server's certificate (local testing only)"
+    )
     check.add_argument(
         "--connect-to",
         action="append",

@@ -168,12 +168,13 @@ def test_an_unreachable_port_is_a_network_error() -> None:
             "https://app.example.com/",
             "cors-wsgi check: error: bad origin 'https://app.example.com/': an origin is scheme://host[:port] as a "
             "browser sends it, lowercase, no default port, no path or trailing slash "
-            "(did you mean https://app.example.com?)\n",
+            "(did you mean 'https://app.example.com'?)\n",
         ),
         (
             "app.example.com",
             "cors-wsgi check: error: bad origin 'app.example.com': an origin is scheme://host[:port] as a "
-            "browser sends it, lowercase, no default port, no path or trailing slash\n",
+            "browser sends it, lowercase, no default port, no path or trailing slash: an origin needs a scheme "
+            "— did you mean 'https://app.example.com'?\n",
         ),
     ],
 )
@@ -200,11 +201,11 @@ def test_missing_arguments_are_usage_errors() -> None:
 
 
 def test_a_forbidden_header_is_a_usage_error() -> None:
-    result = run("check", "http://127.0.0.1:1/", "--origin", APP, "--header", "Cookie:a=b")
+    result = run("check", "http://127.0.0.1:1/", "--origin", APP, "--header", "Connection:close")
     assert result.returncode == 2
     assert result.stderr == (
-        "cors-wsgi check: error: header 'Cookie': browsers never let scripts set it; "
-        "cookies are sent when allow_credentials=True\n"
+        "cors-wsgi check: error: header 'Connection': it is a forbidden request header: browsers never let "
+        "scripts set it, so listing it has no effect\n"
     )
 
 
