@@ -12,10 +12,16 @@ console script, and a real request through each of the middlewares (WSGI and ASG
 from __future__ import annotations
 
 import glob
+import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 import venv
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +73,69 @@ print("flask ok")
 """
 
 
+#: A user's project, type-checked with mypy --strict against an editable install (``pip install -e .``).
+TYPED_USER_CODE = """
+from flask import Flask
+from cors_wsgi import CORSMiddleware, CORSPolicy
+from cors_wsgi.asgi import CORSMiddleware as ASGICORSMiddleware
+from flask_cors_ext import CORS, cross_origin
+
+policy: CORSPolicy = CORSPolicy(allow_origins=["https://app.example.com"], max_age=600)
+app = Flask(__name__)
+CORS(app, allow_origins=["https://app.example.com"])
+wrapped: CORSMiddleware = CORSMiddleware(app.wsgi_app, policy)
+
+@app.get("/")
+@cross_origin(allow_credentials=True, allow_origins=["https://app.example.com"])
+def index() -> str:
+    return "ok"
+"""
+
+
+def readme_command(readme: str, heading: str) -> str:
+    """The one-line command in the literal block that follows ``heading``'s paragraph in README.rst."""
+    found = re.search(re.escape(heading) + r".*?::\n\n    (.+?)\n", readme, re.S)
+    assert found is not None, f"README.rst: no command after {heading!r}"
+    return found.group(1)
+
+
+def readme_walkthrough(temp: Path) -> None:
+    """A fresh clone, the README's set-up and playground commands exactly as written, the page served,
+    then Ctrl-C: the playground must stop cleanly (exit status 0)."""
+    readme = (ROOT / "README.rst").read_text(encoding="utf-8")
+    commands = [readme_command(readme, "Set up once"), readme_command(readme, "Run the playground")]
+    clone = temp / "clone"
+    run("git", "clone", "--quiet", ROOT, clone)
+    script = "set -e\n" + "\n".join(commands) + "\n"
+    print("+ (in a fresh clone)", " && ".join(commands), flush=True)
+    process = subprocess.Popen(
+        ["bash", "-c", script],
+        cwd=clone,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    address = None
+    deadline = time.monotonic() + 600
+    while address is None and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        output.append(line)
+        found = re.search(r"Open the page: (http://\S+)", line)
+        address = found.group(1) if found else None
+    assert address is not None, "the playground printed no address:\n" + "".join(output[-40:])
+    with urllib.request.urlopen(address, timeout=30) as page:
+        assert page.status == 200 and b"<html" in page.read().lower()
+    os.killpg(process.pid, signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, f"exit {process.returncode} after Ctrl-C:\n{rest}"
+    print("README walk-through ok:", address, flush=True)
+
+
 def run(*command: str | Path) -> None:
     shown = [str(part) if "\n" not in str(part) else "<script>" for part in command]
     print("+", " ".join(shown), flush=True)
@@ -83,6 +152,14 @@ def main() -> int:
         dist = Path(temp) / "dist"
         run(sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", dist, ROOT)
         wheel = Path(glob.glob(str(dist / "*.whl"))[0])
+        with zipfile.ZipFile(wheel) as archive:
+            tops = {name.split("/", 1)[0] for name in archive.namelist()}
+        expected = {
+            "cors_wsgi",
+            "flask_cors_ext",
+            wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info",
+        }
+        assert tops == expected, f"the wheel holds {sorted(tops)}, expected {sorted(expected)}"
         sdist = Path(glob.glob(str(dist / "*.tar.gz"))[0])
         run(sys.executable, "-m", "twine", "check", "--strict", wheel, sdist)
 
@@ -96,6 +173,15 @@ def main() -> int:
         run(python, "-m", "pip", "install", "--quiet", f"{wheel}[flask]")
         run(python, "-c", SMOKE_CORE)
         run(python, "-c", SMOKE_FLASK)
+        # The README's developer install: "pip install -e ." must leave the packages visible to type checkers
+        # (a plain .pth file, not an import hook), so a user's project type-checks against a checkout.
+        python = fresh_venv(Path(temp) / "editable")
+        run(python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[flask]", "mypy")
+        project = Path(temp) / "user-project"
+        project.mkdir()
+        (project / "app.py").write_text(TYPED_USER_CODE)
+        run(python, "-m", "mypy", "--strict", "--no-incremental", project / "app.py")
+        readme_walkthrough(Path(temp))
     print("package ok")
     return 0
 
