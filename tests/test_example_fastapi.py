@@ -1,32 +1,22 @@
 """``examples/fastapi_app.py`` run for real, as its docstring says, under uvicorn on a loopback port.
 
 The gallery's pattern (``test_example_gallery.py``): the example is started as a
-subprocess (``python examples/fastapi_app.py --port 0``, and ``python -m uvicorn
-examples.fastapi_app:app``), asked over HTTP with ``Origin`` headers, and the assertions are
-on what comes back on the wire.
+subprocess by the ``launch`` fixture (``python examples/fastapi_app.py --port 0``, and
+``python -m uvicorn examples.fastapi_app:app``), asked over HTTP with ``Origin`` headers, and
+the assertions are on what comes back on the wire.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from test_example_gallery import Launcher, call, free_port, preflight
+from support import Launcher, free_port
+from support import http_call as call
+from support import http_preflight as preflight
 
 APP = "http://localhost:3000"
 EVIL = "https://evil.example"
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
-
-
-@pytest.fixture
-def launch(tmp_path: Path) -> Iterator[Launcher]:
-    launcher = Launcher(tmp_path)
-    try:
-        yield launcher
-    finally:
-        launcher.stop_all()
 
 
 def test_fastapi_app_answers_simple_preflighted_credentialed_and_failing_requests(launch: Launcher) -> None:

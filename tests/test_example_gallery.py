@@ -10,183 +10,32 @@ and each behaviour it states is shown here on a served middleware.
 from __future__ import annotations
 
 import doctest
-import http.client
 import importlib.util
 import json
-import os
 import re
-import socket
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from support import in_fresh_thread
+from support import REPO, Launcher, Reply, free_port, in_fresh_thread, serve_wsgi
+from support import http_call as call
+from support import http_preflight as preflight
 
 from cors_wsgi import CORSConfigError, CORSMiddleware
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 DOC = EXAMPLES / "fastapi_users.md"
-ANNOUNCED = re.compile(r"http://127\.0\.0\.1:(\d+)")
-START_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 5.0
-EXIT_TIMEOUT = 30.0
 
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 
-
-# -- HTTP on the wire -------------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        """The value of ``name``, which must have been sent at most once."""
-        values = [value for key, value in self.headers if key.lower() == name.lower()]
-        assert len(values) <= 1, f"{name} sent {len(values)} times: {values}"
-        return values[0] if values else None
-
-    def cors(self) -> dict[str, str]:
-        """Every ``Access-Control-*`` header sent."""
-        return {key: value for key, value in self.headers if key.lower().startswith("access-control-")}
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def call(
-    port: int, method: str, path: str, headers: Mapping[str, str] | None = None, body: bytes | None = None
-) -> Reply:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-    try:
-        connection.request(method, path, body=body, headers=dict(headers or {}))
-        response = connection.getresponse()
-        return Reply(response.status, response.getheaders(), response.read())
-    finally:
-        connection.close()
-
-
-def preflight(port: int, path: str, origin: str, method: str, request_headers: str | None = None) -> Reply:
-    headers = {"Origin": origin, "Access-Control-Request-Method": method}
-    if request_headers is not None:
-        headers["Access-Control-Request-Headers"] = request_headers
-    return call(port, "OPTIONS", path, headers)
-
-
-def accepts_connections(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-# -- example processes ------------------------------------------------------------------------
-
-
-def example_env(changes: Mapping[str, str | None] | None = None) -> dict[str, str]:
-    """The environment of an example's process: this checkout first on the path, unbuffered output."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    for name in ("APP_ENV", "ALLOWED_ORIGINS", "FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_PORT"):
-        env.pop(name, None)
-    for name, value in (changes or {}).items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
-
-
-class Launcher:
-    """Starts example servers as subprocesses of ``sys.executable``; stops every one of them."""
-
-    def __init__(self, logs: Path) -> None:
-        self.logs = logs
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self, *args: str, env: Mapping[str, str | None] | None = None, port: int | None = None) -> int:
-        """Start ``python *args`` in the repository; return the port it serves on.
-
-        That is the port it announces (``http://127.0.0.1:PORT`` in its output), or
-        ``port`` once it accepts connections there, for commands that announce nothing.
-        """
-        log = self.logs / f"server-{len(self.processes)}.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, *args],
-                cwd=REPO,
-                env=example_env(env),
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        self.processes.append(process)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if port is None:
-                found = ANNOUNCED.search(log.read_text(errors="replace"))
-                if found:
-                    return int(found.group(1))
-            elif accepts_connections(port):
-                return port
-            if process.poll() is not None:
-                break
-            time.sleep(0.05)
-        pytest.fail(f"{' '.join(args)} did not announce its address:\n{log.read_text(errors='replace')}")
-
-    def run(self, *args: str, env: Mapping[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
-        """Run ``python *args`` to completion (bounded)."""
-        return subprocess.run(
-            [sys.executable, *args],
-            cwd=REPO,
-            env=example_env(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=EXIT_TIMEOUT,
-            check=False,
-        )
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
-@pytest.fixture
-def launch(tmp_path: Path) -> Iterator[Launcher]:
-    launcher = Launcher(tmp_path)
-    try:
-        yield launcher
-    finally:
-        launcher.stop_all()
+# The examples are served by the ``launch`` fixture (tests/conftest.py: a support.Launcher, each
+# command a subprocess) and asked with support.http_call / http_preflight (here: call, preflight).
 
 
 # -- examples served in this process ----------------------------------------------------------
@@ -202,25 +51,6 @@ def load(name: str) -> ModuleType:
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def serving(app: Callable[..., Iterable[bytes]], server_class: type[WSGIServer] = WSGIServer) -> Iterator[int]:
-    """Serve ``app`` with wsgiref on a free loopback port in a thread; yield the port."""
-    server = make_server("127.0.0.1", 0, app, server_class=server_class, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def echo_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -458,7 +288,7 @@ def test_flask_factory_one_cors_instance_keeps_each_application_apart() -> None:
     factory = load("flask_factory")
     dev = factory.create_app("dev", environ={})
     prod = factory.create_app("prod", environ={"ALLOWED_ORIGINS": "https://app.example.com"})
-    with serving(dev) as dev_port, serving(prod) as prod_port:
+    with serve_wsgi(dev) as dev_port, serve_wsgi(prod) as prod_port:
         assert call(dev_port, "GET", "/api/profile", {"Origin": APP_ORIGIN}).header("Access-Control-Allow-Origin") == (
             APP_ORIGIN
         )
@@ -493,7 +323,7 @@ def test_tenants_db_queries_once_per_origin_per_ttl_and_sees_new_tenants() -> No
     try:
         store.add("demo", APP_ORIGIN)
         api = tenants_db.TenantAPI(store, ttl=30, clock=clock)
-        with serving(api, tenants_db.ThreadingWSGIServer) as port:
+        with serve_wsgi(api, server_class=tenants_db.ThreadingWSGIServer) as port:
             whoami = call(port, "GET", "/api/whoami", {"Origin": APP_ORIGIN})
             assert whoami.cors() == {
                 "Access-Control-Allow-Origin": APP_ORIGIN,
@@ -558,7 +388,7 @@ def test_tenants_db_concurrent_first_requests_make_a_single_query() -> None:
             start.wait()
             replies.append(call(port, "GET", "/api/whoami", {"Origin": ACME}))
 
-        with serving(api, tenants_db.ThreadingWSGIServer) as port:
+        with serve_wsgi(api, server_class=tenants_db.ThreadingWSGIServer) as port:
             threads = [threading.Thread(target=one_request) for _ in range(12)]
             for thread in threads:
                 thread.start()
@@ -715,7 +545,7 @@ def test_doc_cites_only_tests_that_exist() -> None:
 
 
 def test_doc_regex_is_a_full_match() -> None:
-    with serving(CORSMiddleware(echo_app, allow_origin_regex=r"https://.*\.example\.com")) as port:
+    with serve_wsgi(CORSMiddleware(echo_app, allow_origin_regex=r"https://.*\.example\.com")) as port:
         allowed = call(port, "GET", "/", {"Origin": "https://app.example.com"})
         assert allowed.header("Access-Control-Allow-Origin") == "https://app.example.com"
         assert preflight(port, "/", "https://app.example.com", "PUT").status == 204
@@ -724,7 +554,7 @@ def test_doc_regex_is_a_full_match() -> None:
             refused = preflight(port, "/", origin, "PUT")
             assert (refused.status, refused.cors()) == (403, {})
     # An Express-style unanchored pattern matches nothing that is not exactly it.
-    with serving(CORSMiddleware(echo_app, allow_origin_regex=r"example\.com")) as port:
+    with serve_wsgi(CORSMiddleware(echo_app, allow_origin_regex=r"example\.com")) as port:
         assert call(port, "GET", "/", {"Origin": "https://example.com"}).cors() == {}
 
 
@@ -739,7 +569,7 @@ def test_doc_star_with_credentials_is_refused_at_construction() -> None:
 
 
 def test_doc_default_methods_on_a_preflight() -> None:
-    with serving(CORSMiddleware(echo_app)) as port:
+    with serve_wsgi(CORSMiddleware(echo_app)) as port:
         answer = preflight(port, "/", "https://app.example.com", "PUT")
         assert answer.status == 204
         assert answer.header("Access-Control-Allow-Methods") == "GET, HEAD, POST, PUT, PATCH, DELETE"
@@ -749,14 +579,14 @@ def test_doc_default_methods_on_a_preflight() -> None:
 
 
 def test_doc_star_methods_echo_the_method() -> None:
-    with serving(CORSMiddleware(echo_app, allow_methods="*")) as port:
+    with serve_wsgi(CORSMiddleware(echo_app, allow_methods="*")) as port:
         answer = preflight(port, "/", "https://app.example.com", "PROPFIND")
         assert (answer.status, answer.header("Access-Control-Allow-Methods")) == (204, "PROPFIND")
 
 
 def test_doc_preflight_statuses_and_no_max_age_by_default() -> None:
     app = CORSMiddleware(echo_app, allow_origins=["https://app.example.com"], allow_headers=["Authorization"])
-    with serving(app) as port:
+    with serve_wsgi(app) as port:
         allowed = preflight(port, "/", "https://app.example.com", "DELETE", "authorization")
         assert (allowed.status, allowed.body) == (204, b"")
         assert allowed.header("Access-Control-Allow-Headers") == "Authorization"
@@ -778,21 +608,21 @@ def test_doc_preflight_statuses_and_no_max_age_by_default() -> None:
 
 
 def test_doc_vary_origin_without_origin() -> None:
-    with serving(CORSMiddleware(echo_app, allow_origins=["https://app.example.com"])) as port:
+    with serve_wsgi(CORSMiddleware(echo_app, allow_origins=["https://app.example.com"])) as port:
         for headers in ({}, {"Origin": "https://evil.example"}):
             reply = call(port, "GET", "/", headers)
             assert (reply.status, reply.cors(), reply.header("Vary")) == (200, {}, "Origin")
 
 
 def test_doc_public_policy_sends_star_with_cookies() -> None:
-    with serving(CORSMiddleware(echo_app)) as port:
+    with serve_wsgi(CORSMiddleware(echo_app)) as port:
         reply = call(port, "GET", "/", {"Origin": "https://app.example.com", "Cookie": "session=1"})
         assert reply.cors() == {"Access-Control-Allow-Origin": "*"}
 
 
 def test_doc_plain_options_and_uncovered_paths_reach_the_app() -> None:
     app = CORSMiddleware(echo_app, resources={"/api/*": {"allow_origins": ["https://app.example.com"]}})
-    with serving(app) as port:
+    with serve_wsgi(app) as port:
         plain = call(port, "OPTIONS", "/api/items", {"Origin": "https://app.example.com"})
         assert (plain.status, plain.body) == (200, b"OPTIONS /api/items")
         assert plain.header("Access-Control-Allow-Origin") == "https://app.example.com"

@@ -12,25 +12,20 @@ Checked through the WSGI middleware, through Flask, and behind real servers on 1
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import posixpath
 import re
-import subprocess
 import sys
-import tempfile
-import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 from flask import Flask, request
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import RecordingApp, wsgi_environ
+from support import Launcher, RecordingApp, free_port, http_call, serve_wsgi, wsgi_environ
 
 from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
 from cors_wsgi.cli import main as cors_main
@@ -545,70 +540,34 @@ def served_app(kind: str) -> Callable[..., Iterable[bytes]]:
 
 
 def send(port: int, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request(method, path, headers=headers)
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    reply = http_call(port, method, path, headers)
+    return reply.status, dict(reply.headers), reply.body
 
 
 @contextlib.contextmanager
 def in_thread(server_kind: str, app: Callable[..., Iterable[bytes]]) -> Iterator[int]:
     if server_kind == "wsgiref":
-        wsgiref_server = make_server("127.0.0.1", 0, app, handler_class=QuietHandler)
-        thread = threading.Thread(target=wsgiref_server.serve_forever, kwargs={"poll_interval": 0.05})
-        thread.start()
-        try:
-            yield wsgiref_server.server_port
-        finally:
-            wsgiref_server.shutdown()
-            thread.join(timeout=5)
-            wsgiref_server.server_close()
+        with serve_wsgi(app) as port:
+            yield port
         return
     with _servers.waitress_in_thread(app, threads=2) as port:
         yield port
 
 
 @pytest.fixture(scope="module")
-def gunicorn() -> Iterator[dict[str, int]]:
+def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
     """gunicorn (which passes PATH_INFO as received, '//' included) serving the core and Flask apps."""
-    ports: dict[str, int] = {}
-    servers: list[_servers.Server] = []
+    launcher = Launcher(tmp_path_factory.mktemp("gunicorn"))
     try:
+        ports: dict[str, int] = {}
         for kind in ("core", "flask"):
-            port = _servers.free_port()
-            log = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by Server.stop()
-            command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-            command += [
-                "--log-level",
-                "warning",
-                "--pythonpath",
-                str(TESTS),
-                f"test_path_canonical:served_app({kind!r})",
-            ]
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=_servers._server_env(),
-                start_new_session=True,
-            )
-            server = _servers.Server("gunicorn-sync", kind, port, process, log)
-            servers.append(server)
-            assert _servers.wait_until_answering(server, 30), server.output()
-            ports[kind] = port
+            port = free_port()
+            command = ["-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning"]
+            command += ["--pythonpath", str(TESTS), f"test_path_canonical:served_app({kind!r})"]
+            ports[kind] = launcher.start(*command, port=port, ready_path="/")
         yield ports
     finally:
-        for server in servers:
-            server.stop()
+        launcher.stop_all()
 
 
 def test_gunicorn_keeps_the_double_slash_and_the_core_gives_it_the_admin_policy(gunicorn: dict[str, int]) -> None:

@@ -1,21 +1,30 @@
-"""The middleware behind real WSGI servers (wsgiref, waitress) on 127.0.0.1, checked on the wire."""
+"""The middleware behind real WSGI servers (wsgiref, waitress) on 127.0.0.1, checked on the wire.
+
+The servers are the suite's own: ``support.serve_wsgi`` (threaded wsgiref) and
+``benchmarks/_servers.waitress_in_thread``, each from a thread of this process.
+"""
 
 from __future__ import annotations
 
 import http.client
+import socket
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
-import waitress
-from waitress import wasyncore
+from support import LOOPBACK, Launcher, Reply, http_call, serve_wsgi
 
 from cors_wsgi import CORSMiddleware
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+if str(BENCHMARKS) not in sys.path:
+    sys.path.append(str(BENCHMARKS))
+
+import _servers  # noqa: E402
 
 ALLOWED = "https://app.example.com"
 EVIL = "https://evil.example"
@@ -59,11 +68,6 @@ def make_app(recorder: RecordingApp) -> CORSMiddleware:
     )
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @dataclass
 class RunningServer:
     name: str
@@ -72,49 +76,15 @@ class RunningServer:
 
 
 def run_wsgiref(recorder: RecordingApp) -> Iterator[RunningServer]:
-    server = make_server("127.0.0.1", 0, make_app(recorder), handler_class=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="wsgiref-server")
-    thread.start()
-    try:
-        yield RunningServer("wsgiref", server.server_port, recorder)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-        assert not thread.is_alive()
+    with serve_wsgi(make_app(recorder)) as port:
+        yield RunningServer("wsgiref", port, recorder)
 
 
 def run_waitress(recorder: RecordingApp) -> Iterator[RunningServer]:
-    server = waitress.create_server(make_app(recorder), host="127.0.0.1", port=0, threads=2)
-    errors: list[BaseException] = []
-
-    def serve() -> None:
-        try:
-            server.run()
-        except BaseException as exc:  # reported by the fixture, not lost in the thread
-            errors.append(exc)
-
-    def stop() -> None:
-        # Runs on the server's own loop thread, so no socket is closed under its select():
-        # close the listener and the trigger, then any connection left; the loop then ends.
-        server.close()
-        wasyncore.close_all(server._map)
-
-    thread = threading.Thread(target=serve, name="waitress-server")
-    thread.start()
-    try:
-        yield RunningServer("waitress", server.effective_port, recorder)
-    finally:
-        # Every test closes its client side: let the server see that (its map then holds
-        # only the listener and the trigger), let the worker threads finish, then stop.
-        deadline = time.monotonic() + 5
-        while len(server._map) > 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        server.task_dispatcher.shutdown()
-        server.trigger.pull_trigger(stop)
-        thread.join(timeout=5)
-        assert not thread.is_alive()
-        assert errors == []
+    # Every test closes its client side; on leaving, the server stops within seconds, or this
+    # raises (its thread still alive, or an error in it).
+    with _servers.waitress_in_thread(make_app(recorder), threads=2) as port:
+        yield RunningServer("waitress", port, recorder)
 
 
 @pytest.fixture(scope="module", params=["wsgiref", "waitress"])
@@ -130,34 +100,8 @@ def server(running: RunningServer) -> RunningServer:
     return running
 
 
-@dataclass
-class Reply:
-    status: int
-    reason: str
-    headers: list[tuple[str, str]]
-    body: bytes
-
-    def all(self, name: str) -> list[str]:
-        """Every value of ``name`` as sent (name compared case-insensitively)."""
-        return [v for n, v in self.headers if n.lower() == name.lower()]
-
-    @property
-    def names(self) -> list[str]:
-        return [n for n, _ in self.headers]
-
-
 def send(server: RunningServer, method: str, path: str, headers: dict[str, str]) -> Reply:
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    try:
-        connection.request(method, path, headers=headers)
-        response = connection.getresponse()
-        try:
-            body = response.read()
-        finally:
-            response.close()
-        return Reply(response.status, response.reason, response.getheaders(), body)
-    finally:
-        connection.close()
+    return http_call(server.port, method, path, headers)
 
 
 def test_allowed_preflight(server: RunningServer) -> None:
@@ -241,7 +185,7 @@ def test_app_500_still_carries_cors_headers(server: RunningServer, path: str) ->
 
 def test_keep_alive_connection_serves_preflight_then_actual(server: RunningServer) -> None:
     """The browser's sequence on one connection: the preflight, then the request itself."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection = http.client.HTTPConnection(LOOPBACK, server.port, timeout=10)
     try:
         connection.request("OPTIONS", "/hello", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "PUT"})
         with connection.getresponse() as response:
@@ -256,3 +200,30 @@ def test_keep_alive_connection_serves_preflight_then_actual(server: RunningServe
     finally:
         connection.close()
     assert server.app.calls == [("PUT", "/hello")]
+
+
+# -- the suite's own server helpers (support.py) -------------------------------------------------
+
+
+def test_the_wsgi_server_fixture_answers_a_second_connection_while_a_first_one_idles(
+    wsgi_server: Callable[..., int],
+) -> None:
+    """Threaded: a client holding an idle connection (Firefox does) does not stall the next one."""
+    port = wsgi_server(make_app(RecordingApp()))
+    with socket.create_connection((LOOPBACK, port), timeout=5):  # opened, nothing sent
+        reply = http_call(port, "GET", "/hello", {"Origin": ALLOWED}, timeout=3)
+    assert (reply.status, reply.header("Access-Control-Allow-Origin"), reply.body) == (200, ALLOWED, b"hello")
+
+
+def test_a_server_command_that_exits_fails_the_test_and_shows_its_output(launch: Launcher) -> None:
+    with pytest.raises(pytest.fail.Exception) as failure:
+        launch.start("-c", "print('cannot bind'); raise SystemExit(3)")
+    assert "exited with status 3" in str(failure.value)
+    assert "cannot bind" in str(failure.value)
+
+
+def test_a_server_command_is_waited_for_and_stopped(launch: Launcher) -> None:
+    port = launch.start("-m", "http.server", "--bind", LOOPBACK, "0", ready_path="/")
+    assert http_call(port, "GET", "/").status in (200, 404)
+    launch.stop_all()
+    assert [server.process.poll() is not None for server in launch.servers] == [True]
