@@ -210,19 +210,26 @@ def sample_path(rule: Rule) -> str:
 
 
 def _routes_to(rule: Rule, path: str) -> bool:
-    """Whether Flask routes ``path`` to ``rule`` (for one of the rule's methods)."""
+    """Whether Flask routes ``path`` to ``rule`` for one of the rule's methods (two rules may share a
+    path, each with methods of its own)."""
     converters: dict[str, BaseConverter] = getattr(rule, "_converters", {})
     url_map = rule.map
+    methods = sorted(rule.methods or {"GET"}, key=lambda method: (method in HIDDEN_METHODS, method))
     try:
         if url_map.host_matching:
             adapter = url_map.bind(_fill(rule.host or "localhost", converters))
         else:
             adapter = url_map.bind("localhost", subdomain=_fill(rule.subdomain or "", converters) or None)
-        method = "GET" if not rule.methods or "GET" in rule.methods else sorted(rule.methods)[0]
-        matched, _arguments = adapter.match(path, method=method, return_rule=True)
-    except HTTPException:  # not found, not allowed, or a redirect (merged slashes, a trailing slash)
+    except (HTTPException, ValueError):
         return False
-    return matched is rule
+    for method in methods:
+        try:
+            matched, _arguments = adapter.match(path, method=method, return_rule=True)
+        except HTTPException:  # not found, not allowed, or a redirect (merged slashes, a trailing slash)
+            continue
+        if matched is rule:
+            return True
+    return False
 
 
 # -- the lookups ----------------------------------------------------------------------------------

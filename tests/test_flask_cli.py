@@ -485,6 +485,17 @@ def test_a_sample_path_flask_routes_elsewhere_is_said_so() -> None:
     assert as_json(app)["sku"]["sample_routed"] is False
 
 
+def test_two_rules_on_one_path_with_methods_of_their_own_are_each_checked() -> None:
+    app = Flask(__name__)
+    app.add_url_rule("/items", "list_items", lambda: "", methods=["GET"])
+    app.add_url_rule("/items", "add_item", lambda: "", methods=["POST"])
+    CORS(app, origins=[ORIGIN])
+    shown = printed(app)
+    assert (shown.rows["list_items"]["Methods"], shown.rows["list_items"]["CORS"]) == ("GET", "[1] CORS() options")
+    assert (shown.rows["add_item"]["Methods"], shown.rows["add_item"]["CORS"]) == ("POST", "[1] CORS() options")
+    assert as_json(app)["add_item"]["sample_routed"] is True
+
+
 def test_a_view_whose_policy_is_invalid_is_listed_with_its_problems() -> None:
     app = Flask(__name__)
     app.add_url_rule("/fine", "fine", lambda: "")
