@@ -28,9 +28,11 @@ atomically; a bad one is refused with every problem listed and the old one kept)
 Things to try:
 
 1. "Simple GET", then "JSON POST": both allowed; only the POST is preflighted.
-2. "Header the API refuses": blocked.  Add ``X-Debug`` to allow_headers, apply, click again.
-3. Untick debug, then 2. again: a refused preflight now gets a bare 403, and the console
-   blames the missing Access-Control-Allow-Origin header instead of naming x-debug.
+2. "GET with X-Debug": blocked, X-Debug is not in allow_headers.  Add ``X-Debug`` to
+   allow_headers, apply, click again: allowed (the result shows the allow_headers it met).
+3. "Back to the defaults", untick debug, apply, "GET with X-Debug" again: a refused preflight now
+   gets a bare 403, and the console blames the missing Access-Control-Allow-Origin header
+   instead of naming x-debug.
 4. "Log in", then "GET with cookies": the cookie arrives.  Untick allow_credentials, retry.
 5. "GET from another origin": blocked.  Add ``http://127.0.0.1:8001`` to allow_origins.
 6. Set max_age to 600 and click "JSON POST" twice: the second time there is no preflight.
@@ -47,7 +49,9 @@ import itertools
 import json
 import re
 import secrets
+import signal
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -302,10 +306,19 @@ def explain(request: CORSRequest, entries: list[Entry]) -> dict[str, Any]:
 # -- the page's origin -----------------------------------------------------------------------
 
 
+#: The options the form edits as comma-separated text: lists of names or origins.
+LIST_OPTIONS = ("allow_origins", "allow_methods", "allow_headers", "expose_headers")
+
+
 def options_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
-    """The options a submitted form stands for.  Lists stay comma-separated strings (CORSPolicy reads
-    them so); ``max_age`` becomes an int, or ``None`` when empty.  CORSPolicy judges everything."""
+    """The options a submitted form stands for: each comma-separated list becomes a list (split as
+    CORSPolicy splits a string, so the policy in force shows as one would write it in code);
+    ``max_age`` becomes an int, or ``None`` when empty.  CORSPolicy judges everything."""
     options = dict(form)
+    for name in LIST_OPTIONS:
+        text = options.get(name)
+        if isinstance(text, str):
+            options[name] = [part.strip() for part in text.split(",") if part.strip()]
     max_age = options.get("max_age")
     if isinstance(max_age, str):
         text = max_age.strip()
@@ -318,7 +331,7 @@ def form_values(policy: CORSPolicy) -> dict[str, Any]:
     return {
         "allow_origins": ", ".join(policy.allow_origins or ()),
         "allow_methods": ", ".join(policy.allow_methods or ()),
-        "allow_headers": ", ".join(policy.allow_headers or ()),
+        "allow_headers": ", ".join(h if isinstance(h, str) else h.pattern for h in policy.allow_headers or ()),
         "expose_headers": ", ".join(policy.expose_headers or ()),
         "allow_credentials": bool(policy.allow_credentials),
         "max_age": "" if policy.max_age is None else policy.max_age,
@@ -409,7 +422,7 @@ class Playground:
 
     def _same_origin_json(self, environ: Environ) -> bool:
         """A POST must be JSON (a cross-origin one would need a preflight, never answered here) from the page."""
-        content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+        content_type = str(environ.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
         return content_type == "application/json" and environ.get("HTTP_ORIGIN", self.page_origin) == self.page_origin
 
     @staticmethod
@@ -468,7 +481,8 @@ class Playground:
             while len(self._calls) > CALL_LIMIT:
                 self._calls.popitem(last=False)
             since = self.log.last
-        return "200 OK", {"call": call.number, "url": url, "since": since}
+        policy = form_values(self.api.policy)  # what this call meets (the page shows the relevant option)
+        return "200 OK", {"call": call.number, "url": url, "since": since, "policy": policy}
 
     def claim(self, origin: str | None, path: str) -> str | None:
         """The number of the latest call announced from ``origin`` for ``path``, if any."""
@@ -521,18 +535,30 @@ def _unset(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
     return [b"starting"]
 
 
+class PortUnavailable(OSError):
+    """A port the playground cannot listen on; the message names it and the option that chooses it."""
+
+
+def _listen(port: int, handler: type[WSGIRequestHandler], what: str, option: str) -> WSGIServer:
+    try:
+        return make_server(LOOPBACK, port, _unset, server_class=ThreadingWSGIServer, handler_class=handler)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise PortUnavailable(
+            f"cannot listen on {LOOPBACK}:{port}, {what}: {reason} — choose another with {option} PORT "
+            f"({option} 0: any free port)"
+        ) from exc
+
+
 def serve(api_port: int, page_port: int, flask: bool = False) -> tuple[WSGIServer, WSGIServer]:
     """Start the API and the page's origin in background threads; return their servers (already serving).
 
-    A port of 0 picks a free one.  Stop each with ``shutdown()`` and ``server_close()``.
+    A port of 0 picks a free one; a port that cannot be used raises :class:`PortUnavailable`.
+    Stop each server with ``shutdown()`` and ``server_close()``.
     """
-    api_server = make_server(
-        LOOPBACK, api_port, _unset, server_class=ThreadingWSGIServer, handler_class=RecordingHandler
-    )
+    api_server = _listen(api_port, RecordingHandler, "the API's port", "--api-port")
     try:
-        page_server = make_server(
-            LOOPBACK, page_port, _unset, server_class=ThreadingWSGIServer, handler_class=QuietHandler
-        )
+        page_server = _listen(page_port, QuietHandler, "the page's port", "--page-port")
     except OSError:
         api_server.server_close()
         raise
@@ -545,29 +571,61 @@ def serve(api_port: int, page_port: int, flask: bool = False) -> tuple[WSGIServe
     return api_server, page_server
 
 
+class CtrlC:
+    """Ctrl-C (SIGINT) turned into a request to stop, from the moment this is created.
+
+    Created first thing in :func:`main`, before anything is printed or any server starts:
+    a Ctrl-C at any later moment — between two prints, while the servers start — only
+    sets :attr:`pressed`, and :meth:`wait` returns.  No ``KeyboardInterrupt`` can cut a
+    step in two, so the program always stops the same way.  The handler does nothing
+    else (no lock: it runs between two bytecodes of whatever the main thread is doing).
+    """
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.pressed = True
+
+    def wait(self) -> None:
+        """Return once Ctrl-C has been pressed (at once if it already was)."""
+        while not self.pressed:
+            time.sleep(0.1)
+
+    def restore(self) -> None:
+        """Give SIGINT back to the handler it had before."""
+        signal.signal(signal.SIGINT, self._previous)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--api-port", type=int, default=8000, help="the API's port (default 8000, 0: any free one)")
-    parser.add_argument("--page-port", type=int, default=8001, help="the page's port (default 8001, 0: any free one)")
-    parser.add_argument("--flask", action="store_true", help="serve the API with Flask and flask_cors_ext.CORS")
-    args = parser.parse_args(argv)
-    if args.flask and importlib.util.find_spec("flask") is None:
-        parser.error("--flask needs Flask: python -m pip install flask")
+    ctrl_c = CtrlC()  # first: from now on a Ctrl-C asks the program to stop, wherever it is
     try:
-        api_server, page_server = serve(args.api_port, args.page_port, flask=args.flask)
-    except OSError as exc:
-        parser.exit(1, f"cannot listen on {LOOPBACK}:{args.api_port} and :{args.page_port}: {exc}\n")
-    kind = "Flask + flask_cors_ext" if args.flask else "cors_wsgi"
-    print(f"API ({kind}):  http://localhost:{api_server.server_port}")
-    print(f"Open the page: http://localhost:{page_server.server_port}/   (Ctrl-C to stop)", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        print("\nstopping", flush=True)
+        parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+        parser.add_argument("--api-port", type=int, default=8000, help="the API's port (default 8000, 0: any free one)")
+        parser.add_argument(
+            "--page-port", type=int, default=8001, help="the page's port (default 8001, 0: any free one)"
+        )
+        parser.add_argument("--flask", action="store_true", help="serve the API with Flask and flask_cors_ext.CORS")
+        args = parser.parse_args(argv)
+        if args.flask and importlib.util.find_spec("flask") is None:
+            parser.error("--flask needs Flask: python -m pip install flask")
+        try:
+            api_server, page_server = serve(args.api_port, args.page_port, flask=args.flask)
+        except PortUnavailable as exc:
+            parser.exit(1, f"{exc}\n")
+        try:
+            kind = "Flask + flask_cors_ext" if args.flask else "cors_wsgi"
+            print(f"API ({kind}):  http://localhost:{api_server.server_port}")
+            print(f"Open the page: http://localhost:{page_server.server_port}/   (Ctrl-C to stop)", flush=True)
+            ctrl_c.wait()
+            print("\nstopping", flush=True)
+        finally:
+            for server in (api_server, page_server):
+                server.shutdown()
+                server.server_close()
     finally:
-        for server in (api_server, page_server):
-            server.shutdown()
-            server.server_close()
+        ctrl_c.restore()
     return 0
 
 
@@ -668,12 +726,18 @@ const CASES = [
    about: "A credentialed POST; the answer's Set-Cookie stores the API's cookie."},
   {id: "credentials", label: "GET with cookies", path: "/me", init: {credentials: "include"},
    about: "credentials: 'include' sends the API's cookie; the answer must allow credentials."},
-  {id: "refused-header", label: "Header the API refuses", path: "/items", init: {headers: {"X-Debug": "1"}},
-   about: "X-Debug is not in allow_headers: the preflight says no."},
-  {id: "refused-method", label: "Method the API refuses", path: "/items/1", init: {method: "DELETE"},
-   about: "DELETE is not in allow_methods: the preflight says no."},
+  // The last three are refused by the default policy; each names the option that decides, and its
+  // result shows that option as it was when the call was made (change it in the form, click again).
+  {id: "refused-header", label: "GET with X-Debug", path: "/items", init: {headers: {"X-Debug": "1"}},
+   option: "allow_headers",
+   about: "A custom header, X-Debug: preflighted, and allowed only if allow_headers lists it " +
+          "(the default policy does not)."},
+  {id: "refused-method", label: "DELETE", path: "/items/1", init: {method: "DELETE"}, option: "allow_methods",
+   about: "DELETE: preflighted, and allowed only if allow_methods lists it (the default policy does not)."},
   {id: "refused-origin", label: "GET from another origin", path: "/items", init: {}, frame: true,
-   about: "The simple GET again, run by a page of another origin that the API does not allow."},
+   option: "allow_origins",
+   about: "The simple GET again, run by a page of another origin: allowed only if allow_origins lists " +
+          "that origin (the default policy does not)."},
 ];
 const $ = (id) => document.getElementById(id);
 
@@ -738,6 +802,8 @@ function show(c, call, outcome, entries, exchange) {
   box.dataset.case = c.id;
   box.dataset.call = call.call;
   box.append(el("h3", `#${call.call} ${c.label}`), el("p", c.about, "note"));
+  if (c.option) box.append(el("p", `${c.option} in force for this call: ${call.policy[c.option] || "(empty)"}`,
+                              "in-force"));
   box.append(el("pre", `fetch(${JSON.stringify(call.url)}, ${JSON.stringify(c.init)})` +
                        (c.frame ? `\n// run by a page of ${CONFIG.other}` : ""), "code"));
   if (outcome.resolved) {

@@ -10,6 +10,7 @@ the plain WSGI API and with ``--flask``.  The last tests run the script itself.
 
 from __future__ import annotations
 
+import errno
 import http.client
 import importlib.util
 import json
@@ -228,8 +229,14 @@ def test_a_policy_change_takes_effect_on_the_next_request(playground: Playground
     assert changed.status == 200
     assert changed.json()["form"] == {**form, "allow_methods": "GET, DELETE"}  # normalized as the API uses it
     assert playground.policy()["repr"] == changed.json()["repr"]
-    assert "allow_methods='GET, delete'" in changed.json()["repr"]
+    # In force: the lists as one would write them in code, not the form's comma-separated text.
+    in_force = changed.json()["repr"]
+    assert f"allow_origins=['{playground.page}', '{playground.other}']" in in_force
+    assert "allow_methods=['GET', 'delete']" in in_force
+    assert "allow_headers=[], expose_headers=[]" in in_force
 
+    call = playground.announce("refused-method", "/items/1", "DELETE", origin=playground.other)
+    assert call["policy"] == changed.json()["form"]  # the policy this call meets
     after = playground.preflight("/items/1", "DELETE", origin=playground.other)
     assert after.status == 204
     assert after.cors() == {
@@ -299,32 +306,44 @@ def _lines(stream: Any, into: queue.Queue[str]) -> None:
         into.put(line)
 
 
-@pytest.mark.parametrize("flask", [False, True], ids=["cors_wsgi", "flask"])
-def test_the_script_prints_the_address_serves_it_and_stops_cleanly_on_ctrl_c(flask: bool) -> None:
-    command = [sys.executable, str(SCRIPT), "--api-port", "0", "--page-port", "0", *(["--flask"] if flask else [])]
+def start_script(*args: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+    """Run the playground script; its printed lines arrive in the queue as they are printed."""
+    command = [sys.executable, str(SCRIPT), *args]
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    try:
-        assert process.stdout is not None and process.stderr is not None
-        printed: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=_lines, args=(process.stdout, printed), daemon=True).start()
-        seen: list[str] = []
-        while not any("Open the page:" in line for line in seen):
-            seen.append(printed.get(timeout=TIMEOUT))
-        address = next(line for line in seen if "Open the page:" in line).split()[3]
-        assert address.startswith("http://localhost:") and address.endswith("/")
-        page_port = int(address.rsplit(":", 1)[1].rstrip("/"))
-        page = send(page_port, "GET", "/")
-        assert page.status == 200
-        assert b"<title>CORS playground</title>" in page.body
-        kind = "a Flask app with flask_cors_ext.CORS" if flask else "cors_wsgi.CORSMiddleware"
-        assert f'"apiKind": "{kind}"'.encode() in page.body
+    assert process.stdout is not None
+    printed: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_lines, args=(process.stdout, printed), daemon=True).start()
+    return process, printed
 
-        process.send_signal(signal.SIGINT)
+
+@pytest.mark.parametrize("when", ["after-serving", "at-the-first-line"])
+@pytest.mark.parametrize("flask", [False, True], ids=["cors_wsgi", "flask"])
+def test_the_script_prints_the_address_serves_it_and_stops_cleanly_on_ctrl_c(flask: bool, when: str) -> None:
+    # "at-the-first-line": Ctrl-C as soon as anything is printed, while the script is still
+    # printing its address — the moment that used to end it with a KeyboardInterrupt.
+    process, printed = start_script("--api-port", "0", "--page-port", "0", *(["--flask"] if flask else []))
+    try:
+        assert process.stderr is not None
+        kind = "Flask + flask_cors_ext" if flask else "cors_wsgi"
+        first = printed.get(timeout=TIMEOUT)
+        assert first.startswith(f"API ({kind}):  http://localhost:")
+        if when == "at-the-first-line":
+            process.send_signal(signal.SIGINT)
+        address_line = printed.get(timeout=TIMEOUT)
+        assert address_line.startswith("Open the page: http://localhost:")
+        assert address_line.endswith("/   (Ctrl-C to stop)\n")
+        if when == "after-serving":
+            address = address_line.split()[3]
+            page = send(int(address.rsplit(":", 1)[1].rstrip("/")), "GET", "/")
+            assert page.status == 200
+            assert b"<title>CORS playground</title>" in page.body
+            shown = "a Flask app with flask_cors_ext.CORS" if flask else "cors_wsgi.CORSMiddleware"
+            assert f'"apiKind": "{shown}"'.encode() in page.body
+            process.send_signal(signal.SIGINT)
         assert process.wait(timeout=TIMEOUT) == 0
-        errors = process.stderr.read()
-        assert "Traceback" not in errors, errors
-        assert errors == ""
+        assert [printed.get(timeout=TIMEOUT), printed.get(timeout=TIMEOUT)] == ["\n", "stopping\n"]
+        assert process.stderr.read() == ""  # no traceback, no KeyboardInterrupt
     finally:
         if process.poll() is None:
             process.kill()
@@ -334,13 +353,19 @@ def test_the_script_prints_the_address_serves_it_and_stops_cleanly_on_ctrl_c(fla
                 stream.close()
 
 
-def test_the_script_says_so_when_a_port_is_taken() -> None:
+@pytest.mark.parametrize(
+    ("busy", "what", "option"),
+    [("--api-port", "the API's port", "--api-port"), ("--page-port", "the page's port", "--page-port")],
+    ids=["api", "page"],
+)
+def test_the_script_names_the_busy_port_and_the_option_that_changes_it(busy: str, what: str, option: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
+        ports = {"--api-port": "0", "--page-port": "0", busy: str(port)}
         result = subprocess.run(
-            [sys.executable, str(SCRIPT), "--api-port", str(port), "--page-port", "0"],
+            [sys.executable, str(SCRIPT), *(part for pair in ports.items() for part in pair)],
             capture_output=True,
             text=True,
             timeout=TIMEOUT * 3,
@@ -348,5 +373,8 @@ def test_the_script_says_so_when_a_port_is_taken() -> None:
             check=False,
         )
     assert result.returncode == 1
-    assert result.stderr.startswith(f"cannot listen on 127.0.0.1:{port} and :0: ")
-    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"cannot listen on 127.0.0.1:{port}, {what}: {os.strerror(errno.EADDRINUSE)} — "
+        f"choose another with {option} PORT ({option} 0: any free port)\n"
+    )

@@ -256,18 +256,43 @@ def test_a_policy_changed_in_the_form_turns_a_refused_call_into_an_allowed_one(
     assert refused.get_attribute("class") == "result blocked"
 
     value = value.format(page=origins.page, other=origins.other)
+    default = page.page.input_value(f"#policy input[name={field}]")
+    assert refused.locator(".in-force").text_content() == f"{field} in force for this call: {default}"
     page.apply_policy(**{field: value})
     assert page.page.is_hidden("#policy-error")
-    assert f"{field}='{value}'" in (page.page.text_content("#policy-repr") or "")
+    listed = ", ".join(f"'{item}'" for item in value.split(", "))
+    assert f"{field}=[{listed}]" in (page.page.text_content("#policy-repr") or "")
 
     allowed = page.click(case)
     assert allowed.get_attribute("class") == "result allowed"
     assert allowed.locator(".verdict").text_content() == "Allowed: fetch() resolved, status 200."
+    # The result says what this call met, and nothing that is no longer true.
+    assert allowed.locator(".in-force").text_content() == f"{field} in force for this call: {value}"
+    text = allowed.text_content() or ""
+    for untrue in ("not allowed", "does not allow", "not in ", "refuse"):
+        assert untrue not in text, (untrue, text)
+    earlier = page.page.locator(f'.result[data-case="{case}"]').last  # the refused call's result, still shown
+    assert earlier.get_attribute("data-call") != allowed.get_attribute("data-call")
+    assert earlier.locator(".in-force").text_content() == f"{field} in force for this call: {default}"
     shown = requests_shown(allowed)
     assert [request["line"] for request in shown] == request_lines
     answered = [line for request in shown for line in request["answered"].splitlines()]
     assert answered_line.format(other=origins.other) in answered
     assert len(page.cors_console_lines) == 1  # only the first, refused, call printed one
+
+
+def test_the_policy_in_force_is_shown_with_lists_before_and_after_apply(page: PlaygroundPage, origins: Origins) -> None:
+    in_force = (
+        f"CORSPolicy(allow_origins=['{origins.page}'], allow_methods=['GET', 'POST', 'PUT'], "
+        "allow_headers=[{headers}], expose_headers=['X-Total'], allow_credentials=True, max_age=0, debug=True)"
+    )
+    assert page.page.text_content("#policy-repr") == in_force.format(headers="'X-Token'")
+    page.apply_policy(allow_headers="X-Token, X-Debug")
+    assert page.page.is_hidden("#policy-error")
+    assert page.page.text_content("#policy-repr") == in_force.format(headers="'X-Token', 'X-Debug'")
+    assert page.page.input_value("#policy input[name=allow_headers]") == "X-Token, X-Debug"  # the form keeps text
+    page.apply_policy(allow_headers="")
+    assert page.page.text_content("#policy-repr") == in_force.format(headers="")
 
 
 def test_an_invalid_policy_in_the_form_is_refused_with_every_problem(page: PlaygroundPage, origins: Origins) -> None:
