@@ -21,7 +21,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
-from uvicorn_support import serving
+from support import serve_asgi
 
 from cors_wsgi.asgi import CORSMiddleware
 
@@ -112,7 +112,7 @@ def test_wrapped_from_outside_a_raising_view_still_answers_with_cors_headers() -
     api = make_api()
     reached = Reached(api)
     app = CORSMiddleware(reached, allow_origins=[APP], allow_credentials=True, expose_headers=["X-Request-Id"])
-    with serving(app) as port:
+    with serve_asgi(app) as port:
         boom = call(port, "GET", "/api/boom", {"Origin": APP})
         assert boom.status == 500
         assert boom.body == b"Internal Server Error"
@@ -170,7 +170,7 @@ def test_add_middleware_cannot_see_the_500_starlette_answers_outside_it(middlewa
     """The documented limitation: ServerErrorMiddleware sits outside every added middleware."""
     api = make_api()
     api.add_middleware(middleware, allow_origins=[APP], allow_credentials=True)  # type: ignore[arg-type]
-    with serving(api) as port:
+    with serve_asgi(api) as port:
         items = call(port, "GET", "/api/items", {"Origin": APP})
         assert items.header("Access-Control-Allow-Origin") == APP
         boom = call(port, "GET", "/api/boom", {"Origin": APP})
@@ -179,7 +179,7 @@ def test_add_middleware_cannot_see_the_500_starlette_answers_outside_it(middlewa
 
 
 def test_a_streamed_body_arrives_whole_with_the_cors_headers() -> None:
-    with serving(CORSMiddleware(make_api(), allow_origins=[APP])) as port:
+    with serve_asgi(CORSMiddleware(make_api(), allow_origins=[APP])) as port:
         reply = call(port, "GET", "/api/stream", {"Origin": APP})
         assert reply.status == 200
         assert reply.header("Transfer-Encoding") == "chunked"
@@ -200,7 +200,7 @@ def test_root_path_and_lifespan_through_the_middleware() -> None:
         await api(scope, receive, send)
 
     app = CORSMiddleware(recording, resources={"/api/*": {"allow_origins": [APP]}})
-    with serving(app, root_path="/service", lifespan="on") as port:
+    with serve_asgi(app, root_path="/service", lifespan="on") as port:
         assert events == ["startup"]  # the lifespan scope went through to FastAPI
         covered = call(port, "GET", "/api/items", {"Origin": APP})
         assert (covered.status, covered.header("Access-Control-Allow-Origin")) == (200, APP)

@@ -6,22 +6,14 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 
 from cors_wsgi import CORSMiddleware
-from tests.support import RecordingApp
+from tests.support import RecordingApp, serve_wsgi
 
 APP = "https://app.example.com"
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +28,8 @@ def api() -> Iterator[tuple[str, RecordingApp]]:
         expose_headers=["X-Total"],
         debug=True,
     )
-    server = make_server("127.0.0.1", 0, wrapped, handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/items", app
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_wsgi(wrapped) as port:
+        yield f"http://127.0.0.1:{port}/items", app
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,24 +8,18 @@ One wsgiref server on loopback plays two hosts, ``api.example.test`` and
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 
 from cors_wsgi import CORSMiddleware
 from cors_wsgi.cli import main
+from tests.support import serve_wsgi
 
 APP = "http://app.example.test"
 API = "http://api.example.test"
 OTHER = "http://other.example.test"
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def _routes(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -63,13 +57,8 @@ def server() -> Iterator[tuple[list[str], list[tuple[str, str, str, str | None]]
         seen.append((host, environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("HTTP_ORIGIN")))
         return (other if host == "other.example.test" else api)(environ, start_response)
 
-    httpd = make_server("127.0.0.1", 0, by_host, handler_class=_Quiet)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield ["--connect-to", f"::127.0.0.1:{httpd.server_port}"], seen
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve_wsgi(by_host) as port:
+        yield ["--connect-to", f"::127.0.0.1:{port}"], seen
 
 
 def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:

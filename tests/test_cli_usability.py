@@ -7,24 +7,16 @@ from __future__ import annotations
 import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import trustme
 
 from cors_wsgi import CORSMiddleware
-from tests.support import RecordingApp
+from tests.support import RecordingApp, ThreadingWSGIServer, serve_wsgi
 
 APP = "https://app.example.com"
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -33,21 +25,10 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def serve(server: WSGIServer) -> Iterator[int]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 @pytest.fixture(scope="module")
 def debug_api() -> Iterator[str]:
     wrapped = CORSMiddleware(RecordingApp(), allow_origins=[APP], allow_methods=["GET", "PUT"], debug=True)
-    for port in serve(make_server("127.0.0.1", 0, wrapped, handler_class=_Quiet)):
+    with serve_wsgi(wrapped) as port:
         yield f"http://127.0.0.1:{port}/items"
 
 
@@ -61,9 +42,13 @@ def https_api(ca: trustme.CA) -> Iterator[str]:
     """An HTTPS server on loopback whose certificate (for 127.0.0.1) comes from a CA no system trusts."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
-    server = make_server("127.0.0.1", 0, CORSMiddleware(RecordingApp(), allow_origins=[APP]), handler_class=_Quiet)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    for port in serve(server):
+
+    class TLSServer(ThreadingWSGIServer):
+        def server_bind(self) -> None:
+            super().server_bind()
+            self.socket = context.wrap_socket(self.socket, server_side=True)
+
+    with serve_wsgi(CORSMiddleware(RecordingApp(), allow_origins=[APP]), server_class=TLSServer) as port:
         yield f"https://127.0.0.1:{port}/items"
 
 
@@ -104,7 +89,7 @@ def test_a_refused_preflight_names_every_candidate_and_debug_mode() -> None:
 
 def test_check_against_a_server_that_refuses_quietly(debug_api: str) -> None:
     server = CORSMiddleware(RecordingApp(), allow_origins=[APP], allow_methods=["GET"])
-    for port in serve(make_server("127.0.0.1", 0, server, handler_class=_Quiet)):
+    with serve_wsgi(server) as port:
         result = run("check", f"http://127.0.0.1:{port}/x", "--origin", APP, "--method", "PROPFIND")
     assert result.returncode == 1
     # check cannot know which one was refused: it names the candidates and how to find out
