@@ -1,17 +1,15 @@
-"""A real headless Chromium for browser tests, and one loopback server for every origin.
+"""Real browsers for the browser tests — Chromium, Firefox and WebKit — and one loopback server for every origin.
 
-Locally the browser tests are skipped, with the reason, when Chromium or Playwright
-is missing; in CI (``CI=true``) a missing browser fails them instead, so that they
-can never silently stop running.  Chromium comes from Debian (``/usr/bin/chromium``);
-Playwright only drives it (it cannot download browsers here).
+Every test that takes ``open_page`` (or ``engine``) runs once per selected engine:
+``CORS_BROWSERS`` is a comma list of chromium, firefox, webkit (unset = all three).
+Locally a missing engine is a skip, with the reason; in CI (``CI=true``) it fails
+instead, so that browser tests can never silently stop running.  How each engine is
+driven: engines.py.
 
-The scenario suites reach many origins without DNS: one threaded wsgiref server on
-``127.0.0.1:P`` serves them all, dispatching on the ``Host`` header, and Chromium maps
-``example.test``, ``*.example.test`` and ``*.other.test`` to it
-(``--host-resolver-rules``).  So ``http://app.example.test`` (port 80 in the URL) is a
-page's origin, ``http://api.example.test`` the API under test (:class:`Api`, whose
-``app`` each test sets), any other such name a page of its own origin.  Nothing leaves
-loopback.
+The origins are names under ``*.localhost`` on one loopback port (sites.py): one threaded
+wsgiref server on ``127.0.0.1:PORT`` serves them all, dispatching on the ``Host`` header.
+``http://api.example.localhost:PORT`` is the API under test (:class:`Api`, whose ``app``
+each test sets), any other such name a page of its own origin.  Nothing leaves loopback.
 """
 
 from __future__ import annotations
@@ -23,27 +21,28 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
+from engines import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LAST_LINE,
+    Chromium,
+    Engine,
+    EnginePage,
+    cors_reasons,
+    drivable,
+    selected_engines,
+    serve_on,
+    start_firefox,
+    start_webkit,
+    unavailable,
+)
+from sites import API_HOSTS, CONNECT_TO, LISTENER, PAGE, PORT
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-API_HOSTS = ("api.example.test", "api2.example.test")  # two origins of the API under test
-API = "http://api.example.test"
-PAGE = "http://app.example.test"
-MAPPED_DOMAINS = ("example.test", "*.example.test", "*.other.test")
+ARGS = CHROMIUM_ARGS
+MAPPED_DOMAINS = ("example.test", "*.example.test", "*.other.test")  # the playground test's Chromium only
 CORS_MARKER = "has been blocked by CORS policy: "
 SYNC_MARKER = "console-sync-"
 WAIT_SECONDS = 10.0
@@ -52,21 +51,10 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"browser tests must run in CI: {reason}")
-    pytest.skip(reason)
+    unavailable(reason)
 
 
 # -- the server ------------------------------------------------------------------------------
-
-
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @dataclass
@@ -196,16 +184,18 @@ def _page(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterab
 
 
 class Hosts:
-    """The server's WSGI app: the API's hosts go to :attr:`api`, every other host to a page."""
+    """The server's WSGI app: the API's hosts go to :attr:`api`, every other host to a page (WebKit-drivable)."""
 
     def __init__(self) -> None:
         self.api = Api()
+        self.drivable_api = drivable(self.api)  # its HTML pages (a login page) can be visited in WebKit too
+        self.page = drivable(_page)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         host = environ.get("HTTP_HOST", "").rsplit(":", 1)[0].lower()
         if host in API_HOSTS:
-            return self.api(environ, start_response)
-        return _page(environ, start_response)
+            return self.drivable_api(environ, start_response)
+        return self.page(environ, start_response)
 
 
 @dataclass
@@ -221,15 +211,12 @@ class Server:
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     hosts = Hosts()
-    httpd = make_server("127.0.0.1", 0, hosts, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, name="browser-test-server", daemon=True)
-    thread.start()
+    httpd = serve_on(LISTENER, hosts)
     try:
-        yield Server(httpd.server_port, hosts.api)
+        yield Server(PORT, hosts.api)
     finally:
         httpd.shutdown()
         httpd.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -240,11 +227,12 @@ def api(server: Server) -> Iterator[Api]:
     server.api.reset()
 
 
-# -- the browser -----------------------------------------------------------------------------
+# -- the engines -----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def browser(server: Server) -> Iterator[Any]:
+    """Playwright's Chromium (also the playground test's); ``*.example.test`` mapped to the server."""
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
     try:
@@ -259,6 +247,31 @@ def browser(server: Server) -> Iterator[Any]:
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def chromium_engine(browser: Any) -> Chromium:
+    return Chromium(browser)
+
+
+@pytest.fixture(scope="session")
+def firefox_engine() -> Iterator[Engine]:
+    yield from start_firefox()
+
+
+@pytest.fixture(scope="session")
+def webkit_engine() -> Iterator[Engine]:
+    yield from start_webkit()
+
+
+@pytest.fixture(scope="session", params=selected_engines())
+def engine(request: pytest.FixtureRequest, server: Server) -> Engine:
+    """Each selected engine in turn (tests are grouped by engine: one browser at work at a time)."""
+    found: Engine = request.getfixturevalue(f"{request.param}_engine")
+    return found
+
+
+# -- what a page sees -----------------------------------------------------------------------
+
+
 @dataclass
 class Fetched:
     """What the page saw of one ``fetch()``, and the console lines it caused."""
@@ -269,6 +282,7 @@ class Fetched:
     headers: dict[str, str | None]
     error: str | None
     console: list[str]
+    engine: str = "chromium"
 
     @property
     def allowed(self) -> bool:
@@ -276,8 +290,13 @@ class Fetched:
 
     @property
     def cors_reasons(self) -> list[str]:
-        """The console's CORS reasons: the text after "has been blocked by CORS policy: "."""
-        return [line.split(CORS_MARKER, 1)[1] for line in self.console if CORS_MARKER in line]
+        """The console's CORS reasons, as the engine words them.
+
+        Chromium: the text after "has been blocked by CORS policy: "; Firefox: each
+        "Cross-Origin Request Blocked" line's "(Reason: ...)"; WebKit: each security
+        error before its closing "... due to access control checks." line.
+        """
+        return cors_reasons(self.engine, self.console)
 
 
 _FETCH_JS = """
@@ -312,25 +331,23 @@ _SANDBOXED_FETCH_JS = """
 
 
 class Page:
-    """A page of ``origin`` in a fresh browser context (so a fresh preflight cache)."""
+    """A page of ``origin`` in a fresh browser context (so a fresh preflight cache and no cookies)."""
 
-    def __init__(self, browser: Any, origin: str) -> None:
+    def __init__(self, engine: Engine, origin: str) -> None:
         self.origin = origin
-        self.context = browser.new_context()
-        self.page = self.context.new_page()
-        self.console: list[str] = []
+        self.engine = engine.name
+        self.tab: EnginePage = engine.new_page()
         self._markers_logged = 0
-        self._markers_seen = 0
-        self.page.on("console", self._on_console)
-        self.page.goto(origin + "/")
-        assert self.page.evaluate("location.origin") == origin
+        self.tab.goto(origin + "/")
+        assert self.tab.evaluate("() => location.origin") == origin
 
-    def _on_console(self, message: Any) -> None:
-        text = message.text
-        if text.startswith(SYNC_MARKER):
-            self._markers_seen = max(self._markers_seen, int(text[len(SYNC_MARKER) :]))
-        else:
-            self.console.append(text)
+    @property
+    def console(self) -> list[str]:
+        """Every console line of the page so far (the suite's sync markers left out)."""
+        return [line for line in self.tab.console() if not line.startswith(SYNC_MARKER)]
+
+    def evaluate(self, function: str, arg: Any = None) -> Any:
+        return self.tab.evaluate(function, arg)
 
     def fetch(
         self, url: str, init: dict[str, Any] | None = None, read: Iterable[str] = (), sandboxed: bool = False
@@ -339,43 +356,56 @@ class Page:
         start = len(self.console)
         args = [url, init or {}, list(read)]
         script = _SANDBOXED_FETCH_JS.replace("FETCH", json.dumps(_FETCH_JS.strip())) if sandboxed else _FETCH_JS
-        result = self.page.evaluate(script, args)
+        result = self.tab.evaluate(script, args)
         self._settle_console(start, expect_cors_error=result["outcome"] == "rejected")
-        return Fetched(console=self.console[start:], **result)
+        return Fetched(console=self.console[start:], engine=self.engine, **result)
 
     def _settle_console(self, start: int, expect_cors_error: bool) -> None:
         """Wait, bounded, until the console lines the fetch caused have arrived.
 
         A marker logged by the page after the fetch shows that the page's earlier
-        messages were delivered; a rejected fetch's CORS reason comes from the network
-        layer, so it is waited for by itself.
+        messages were delivered; a rejected fetch's CORS report comes from the network
+        layer, so it is waited for by itself (up to the engine's closing line of it).
         """
         self._markers_logged += 1
-        marker = self._markers_logged
-        self.page.evaluate("(text) => console.log(text)", f"{SYNC_MARKER}{marker}")
+        marker = f"{SYNC_MARKER}{self._markers_logged}"
+        self.tab.evaluate("(text) => console.log(text)", marker)
+        closing = LAST_LINE[self.engine]
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
-            reason_arrived = any(CORS_MARKER in line for line in self.console[start:])
-            if self._markers_seen >= marker and (reason_arrived or not expect_cors_error):
-                return
-            self.page.wait_for_timeout(10)
+            lines = self.tab.console()
+            marked = any(line == marker for line in lines)
+            reported = any(closing.match(line) for line in self.console[start:])
+            if marked and (reported or not expect_cors_error):
+                break
+            self.tab.wait(0.01)
+        if expect_cors_error and self.engine == "firefox":
+            self.tab.wait(0.15)  # a preflight's failure is two lines in Firefox, "did not succeed" the second
 
     def navigate(self, url: str) -> None:
-        """Open ``url`` in this page (e.g. an API address that sets a cookie), then come back to the origin."""
-        self.page.goto(url)
-        self.page.goto(self.origin + "/")
+        """Open ``url`` in this page (e.g. an API address that sets a cookie), then come back to the origin.
+
+        A top-level visit, not a frame: WebKit keeps no cookie an iframe of another origin sets.
+        """
+        self.tab.goto(url)
+        self.tab.goto(self.origin + "/")
 
     def close(self) -> None:
-        self.context.close()
+        self.tab.close()
 
 
 @pytest.fixture
-def open_page(browser: Any) -> Iterator[Callable[[str], Page]]:
+def engine_name(engine: Engine) -> str:
+    return engine.name
+
+
+@pytest.fixture
+def open_page(engine: Engine) -> Iterator[Callable[[str], Page]]:
     """``open_page(origin)``: a page of that origin, each in a fresh context, closed after the test."""
     pages: list[Page] = []
 
     def opener(origin: str = PAGE) -> Page:
-        page = Page(browser, origin)
+        page = Page(engine, origin)
         pages.append(page)
         return page
 
@@ -385,10 +415,10 @@ def open_page(browser: Any) -> Iterator[Callable[[str], Page]]:
 
 
 @pytest.fixture(scope="module")
-def shared_page(browser: Any) -> Iterator[Page]:
-    """One page of ``http://app.example.test`` for a whole module: one preflight cache, so each
+def shared_page(engine: Engine) -> Iterator[Page]:
+    """One page of ``PAGE`` for a whole module (per engine): one preflight cache, so each
     test must use URLs of its own (a passed preflight is cached 5 s even without a max-age)."""
-    page = Page(browser, PAGE)
+    page = Page(engine, PAGE)
     yield page
     page.close()
 
@@ -407,19 +437,10 @@ class Checker:
         import contextlib
         import io
 
-        from cors_wsgi.cli import main
+        from cors_wsgi.__main__ import main
 
         out, err = io.StringIO(), io.StringIO()
-        argv = [
-            "check",
-            url,
-            "--origin",
-            origin,
-            *args,
-            "--json",
-            "--connect-to",
-            f":80:127.0.0.1:{self.port}",
-        ]
+        argv = ["check", url, "--origin", origin, *args, "--json", "--connect-to", CONNECT_TO]
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(argv)
         assert code in (0, 1), err.getvalue()
@@ -428,12 +449,12 @@ class Checker:
         return report
 
     def agrees(self, fetched: Fetched, url: str, origin: str, *args: str) -> dict[str, Any]:
-        """Assert the command's verdict is Chromium's: allowed or blocked, and then the same console reason."""
+        """Assert the command's verdict is the engine's: allowed or blocked, and then the same console reason."""
         verdict: dict[str, Any] = self.report(url, origin, *args)["verdict"]
         assert verdict["allowed"] is fetched.allowed, (verdict, fetched)
         if fetched.allowed:
             assert fetched.cors_reasons == [], fetched.console
-        else:
+        elif fetched.engine == "chromium":
             assert fetched.cors_reasons == [verdict["reason"]], (verdict, fetched.console)
         return verdict
 
