@@ -31,15 +31,22 @@ from urllib.parse import urljoin, urlsplit
 from .methods import SAFELISTED_METHODS, normalize_method
 
 __all__ = [
+    "ENGINES",
+    "ENGINE_BROWSERS",
     "MAX_REDIRECTS",
     "REDIRECT_STATUSES",
+    "SCRIPT_ERRORS",
     "CORSRequest",
+    "EngineVerdict",
     "Response",
     "Verdict",
     "check_actual",
+    "check_in",
     "check_preflight",
+    "chromium_console_line",
     "follow_redirect",
     "judge",
+    "judge_in",
     "needs_preflight",
     "normalize_method",
     "preflight_request_headers",
@@ -426,3 +433,243 @@ def follow_redirect(request: CORSRequest, response: Response, url: str, hops: in
     if url_origin(target) != url_origin(url) and origin != url_origin(url):
         origin = "null"  # the tainted origin: the browser sends "Origin: null" from now on
     return CORSRequest(origin, method, headers, request.credentials, target), target
+
+
+# -- each engine's console wording ------------------------------------------------------------
+#
+# The checks above are the standard's, and their reasons are Chromium's words.  Firefox and
+# WebKit reach the same verdicts (on every scenario tests/browser runs) but word them
+# differently, and WebKit checks a preflight's status before its Access-Control-Allow-Origin.
+# The texts below were copied from each engine's console (Chromium 150, Firefox ESR 140,
+# WebKitGTK 2.50) and are proved against it by tests/browser/test_console_wording.py.
+
+#: The engines whose console this module can word: Blink, Gecko, WebKit.
+ENGINES = ("chromium", "firefox", "webkit")
+#: The browser each engine speaks for (``check --browser all`` headings).
+ENGINE_BROWSERS = {"chromium": "Chrome", "firefox": "Firefox", "webkit": "Safari"}
+#: ``String(error)`` of a fetch the engine refused: what the page's ``catch`` sees.
+SCRIPT_ERRORS = {
+    "chromium": "TypeError: Failed to fetch",
+    "firefox": "TypeError: NetworkError when attempting to fetch resource.",
+    "webkit": "TypeError: Load failed",
+}
+
+_ACAO = "Access-Control-Allow-Origin"
+_ACAC = "Access-Control-Allow-Credentials"
+_ACAM = "Access-Control-Allow-Methods"
+_ACAH = "Access-Control-Allow-Headers"
+_FIREFOX_LINE = "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at "
+_FIREFOX_PREFLIGHT_FAILED = "CORS request did not succeed"
+
+
+@dataclass(frozen=True)
+class EngineVerdict:
+    """One engine's verdict on one step (a preflight, or an actual request) and what its console prints.
+
+    ``reasons`` are the engine's own phrases (Chromium's text after "has been blocked by CORS
+    policy: ", Firefox's "(Reason: ...)", WebKit's security errors); ``console`` the whole
+    lines, word for word, in order; ``script_error`` what the page's script sees.
+    """
+
+    engine: str
+    allowed: bool
+    step: str | None = None
+    reasons: tuple[str, ...] = ()
+    console: tuple[str, ...] = ()
+    script_error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "engine": self.engine,
+            "browser": ENGINE_BROWSERS[self.engine],
+            "allowed": self.allowed,
+            "step": self.step,
+            "reasons": list(self.reasons),
+            "console": list(self.console),
+            "script_error": self.script_error,
+        }
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+
+
+def _origin_refusal(request: CORSRequest, response: Response) -> tuple[str, str] | None:
+    """Which part of the CORS check fails, as ``(kind, the value concerned)``; ``None`` when it passes."""
+    value = _values(response.headers, "access-control-allow-origin")
+    if value is None:
+        return "missing", ""
+    if "," in value:
+        return "multiple", value
+    if value == "*":
+        return ("wildcard-with-credentials", value) if request.credentials else None
+    if value != request.origin:
+        return "mismatch", value
+    if request.credentials and _values(response.headers, "access-control-allow-credentials") != "true":
+        return "credentials", _values(response.headers, "access-control-allow-credentials") or ""
+    return None
+
+
+def _invalid_token(value: str) -> str:
+    """The first item of a comma list that is not a token (as Firefox names it)."""
+    for raw in value.split(","):
+        item = raw.strip(" \t")
+        if item and _TOKEN.fullmatch(item) is None:
+            return item
+    return value
+
+
+def _list_refusal(request: CORSRequest, response: Response) -> tuple[str, str] | None:
+    """A preflight's method and header checks: ``(kind, detail)`` or ``None``."""
+    raw_methods = _values(response.headers, "access-control-allow-methods")
+    methods = _split(raw_methods)
+    if methods is None:
+        return "methods-unparsable", raw_methods or ""
+    method = normalize_method(request.method)
+    if not (method in SAFELISTED_METHODS or method in methods or ("*" in methods and not request.credentials)):
+        return "method", method
+    raw_headers = _values(response.headers, "access-control-allow-headers")
+    allowed_headers = _split(raw_headers)
+    if allowed_headers is None:
+        return "headers-unparsable", raw_headers or ""
+    listed = {name.lower() for name in allowed_headers}
+    wildcard = "*" in listed and not request.credentials
+    written = {name.lower(): name for name, _ in reversed(request.headers)}
+    for name in unsafe_header_names(request.headers):
+        if name not in listed and not wildcard:
+            return "header", written.get(name, name)
+    return None
+
+
+def _firefox(url: str, reason: str, status: int | None = None, quoted: bool = False) -> str:
+    where = f"‘{url}’" if quoted else url
+    code = "" if status is None else f". Status code: {status}"
+    return f"{_FIREFOX_LINE}{where}. (Reason: {reason}){code}."
+
+
+def _firefox_origin_reason(kind: str, value: str) -> tuple[str, bool]:
+    """Firefox's reason for a failed CORS check, and whether its line gives the status code."""
+    if kind == "missing":
+        return f"CORS header ‘{_ACAO}’ missing", True
+    if kind == "multiple":
+        return f"Multiple CORS header ‘{_ACAO}’ not allowed", False
+    if kind == "wildcard-with-credentials":
+        return f"Credential is not supported if the CORS header ‘{_ACAO}’ is ‘*’", False
+    if kind == "mismatch":
+        return f"CORS header ‘{_ACAO}’ does not match ‘{value}’", False
+    return f"expected ‘true’ in CORS header ‘{_ACAC}’", False
+
+
+def _webkit_origin_reason(kind: str, request: CORSRequest, status: int) -> str:
+    if kind in ("missing", "mismatch"):
+        return f"Origin {request.origin} is not allowed by {_ACAO}. Status code: {status}"
+    if kind == "multiple":
+        return f"{_ACAO} cannot contain more than one origin."
+    if kind == "wildcard-with-credentials":
+        return f"Cannot use wildcard in {_ACAO} when credentials flag is true."
+    return f'Credentials flag is true, but {_ACAC} is not "true".'
+
+
+def _firefox_verdict(request: CORSRequest, response: Response, step: str, url: str) -> EngineVerdict:
+    preflight = step == "preflight"
+    reasons: list[str] = []
+    lines: list[str] = []
+
+    def add(reason: str, status: int | None = None, quoted: bool = False) -> None:
+        reasons.append(reason)
+        lines.append(_firefox(url, reason, status, quoted))
+
+    if preflight and 300 <= response.status < 400 and _values(response.headers, "location") is not None:
+        add("CORS request external redirect not allowed")
+        add("CORS preflight response did not succeed", response.status)
+    elif (refusal := _origin_refusal(request, response)) is not None:
+        kind, value = refusal
+        reason, with_status = _firefox_origin_reason(kind, value)
+        add(reason, response.status if with_status else None, quoted=kind == "wildcard-with-credentials")
+    elif preflight and not 200 <= response.status < 300:
+        add("CORS preflight response did not succeed", response.status)
+    elif preflight and (listed := _list_refusal(request, response)) is not None:
+        kind, detail = listed
+        if kind == "methods-unparsable":
+            add(f"invalid token ‘{_invalid_token(detail)}’ in CORS header ‘{_ACAM}’")
+        elif kind == "method":
+            add(f"Did not find method in CORS header ‘{_ACAM}’")
+        elif kind == "headers-unparsable":
+            add(f"invalid token ‘{_invalid_token(detail)}’ in CORS header ‘{_ACAH}’")
+        else:
+            add(f"header ‘{detail.lower()}’ is not allowed according to header ‘{_ACAH}’ from CORS preflight response")
+    else:
+        return EngineVerdict("firefox", True)
+    if preflight:  # Firefox's second (third) line after any failed preflight
+        reasons.append(_FIREFOX_PREFLIGHT_FAILED)
+        lines.append(f"{_FIREFOX_LINE}{url}. (Reason: {_FIREFOX_PREFLIGHT_FAILED}). Status code: (null).")
+    return EngineVerdict("firefox", False, step, tuple(reasons), tuple(lines), SCRIPT_ERRORS["firefox"])
+
+
+def _webkit_verdict(request: CORSRequest, response: Response, step: str, url: str) -> EngineVerdict:
+    preflight = step == "preflight"
+    reason: str
+    if preflight and not 200 <= response.status < 300:  # redirects included, and before the CORS check
+        reason = f"Preflight response is not successful. Status code: {response.status}"
+    elif (refusal := _origin_refusal(request, response)) is not None:
+        reason = _webkit_origin_reason(refusal[0], request, response.status)
+    elif preflight and (listed := _list_refusal(request, response)) is not None:
+        kind, detail = listed
+        if kind == "methods-unparsable":
+            reason = f"Header {_ACAM} has an invalid value: {detail}"
+        elif kind == "method":
+            reason = f"Method {detail} is not allowed by {_ACAM}."
+        elif kind == "headers-unparsable":
+            reason = f"Header {_ACAH} has an invalid value: {detail}"
+        else:
+            reason = f"Request header field {detail} is not allowed by {_ACAH}."  # as the script wrote it
+    else:
+        return EngineVerdict("webkit", True)
+    lines = (reason, f"Fetch API cannot load {url} due to access control checks.")
+    return EngineVerdict("webkit", False, step, (reason,), lines, SCRIPT_ERRORS["webkit"])
+
+
+def chromium_console_line(request: CORSRequest, reason: str, url: str, redirected_from: str | None = None) -> str:
+    """Chromium's console line for a blocked fetch of ``url`` whose reason is ``reason`` (a :class:`Verdict`'s)."""
+    came_from = f" (redirected from '{redirected_from}')" if redirected_from else ""
+    blocked = f"from origin '{request.origin}' has been blocked by CORS policy: {reason}"
+    return f"Access to fetch at '{url}'{came_from} {blocked}"
+
+
+def check_in(
+    engine: str, request: CORSRequest, response: Response, step: str, url: str, redirected_from: str | None = None
+) -> EngineVerdict:
+    """``engine``'s verdict on one answer: ``step`` is ``"preflight"`` (the answer to the preflight of
+    ``request``) or ``"actual"``; ``url`` the address fetched (``redirected_from`` the first one, after a
+    redirect), as the console names it.  Chromium's reasons are :func:`check_preflight`'s and
+    :func:`check_actual`'s; Firefox's and WebKit's are their own, in their own order of checks.
+    """
+    _check_engine(engine)
+    if step not in ("preflight", "actual"):
+        raise ValueError(f"step is 'preflight' or 'actual', not {step!r}")
+    if engine == "firefox":
+        return _firefox_verdict(request, response, step, url)
+    if engine == "webkit":
+        return _webkit_verdict(request, response, step, url)
+    verdict = check_preflight(request, response) if step == "preflight" else check_actual(request, response)
+    if verdict.allowed or verdict.reason is None:
+        return EngineVerdict("chromium", True)
+    line = chromium_console_line(request, verdict.reason, url, redirected_from)
+    return EngineVerdict("chromium", False, step, (verdict.reason,), (line,), SCRIPT_ERRORS["chromium"])
+
+
+def judge_in(
+    engine: str, request: CORSRequest, preflight: Response | None, actual: Response | None, url: str
+) -> EngineVerdict:
+    """``engine``'s verdict on a whole exchange without redirects (see :func:`judge` for the arguments)."""
+    _check_engine(engine)
+    if needs_preflight(request.method, request.headers):
+        if preflight is None:
+            raise ValueError("this request is preflighted: give the preflight's answer")
+        verdict = check_in(engine, request, preflight, "preflight", url)
+        if not verdict.allowed:
+            return verdict
+    if actual is None:
+        raise ValueError("give the actual response's answer")
+    return check_in(engine, request, actual, "actual", url)
