@@ -18,7 +18,7 @@ import socket
 import ssl
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 if sys.version_info >= (3, 11):
@@ -28,13 +28,18 @@ else:  # pragma: no cover - the same parser, as the "tomli" backport (a dependen
 
 from . import __version__
 from .browser import (
+    ENGINES,
     MAX_REDIRECTS,
     REDIRECT_STATUSES,
+    SCRIPT_ERRORS,
     CORSRequest,
+    EngineVerdict,
     Response,
     Verdict,
     check_actual,
+    check_in,
     check_preflight,
+    chromium_console_line,
     follow_redirect,
     needs_preflight,
     preflight_request_headers,
@@ -242,6 +247,7 @@ def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
         return _report(request, False, steps, Verdict(True, notes=(note,)), None), Verdict(True, notes=(note,))
     url, hop = args.url, request
     notes: tuple[str, ...] = ()
+    judged: list[Judged] = []
     try:
         for hops in range(MAX_REDIRECTS + 1):
             redirected = {"redirected_from": steps[-1]["request"]["url"]} if hops else {}
@@ -253,15 +259,18 @@ def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
                     steps[-1]["server_refusal"] = body.split(b"\n", 1)[0][len(_DEBUG_REFUSAL) :].decode(
                         "ascii", "replace"
                     )
+                judged.append(Judged("preflight", hop, answer, url, args.url if hops else None))
                 verdict = check_preflight(hop, answer)
                 steps[-1]["passed"] = verdict.allowed
                 if not verdict.allowed:
-                    return _report(request, preflighted, steps, verdict, None), verdict
+                    report = _report(request, preflighted, steps, verdict, None)
+                    return _with_engines(report, args.browser, judged, verdict), verdict
                 notes += verdict.notes
             accept = [] if any(name.lower() == "accept" for name, _ in hop.headers) else [("Accept", "*/*")]
             sent = [("Origin", hop.origin), *accept, *hop.headers]
             answer, _ = _send(url, hop.method, sent, connect_to, context)
             steps.append({**_step("actual", hop.method, url, sent, answer), **redirected})
+            judged.append(Judged("actual", hop, answer, url, args.url if hops else None))
             verdict = check_actual(hop, answer)
             steps[-1]["passed"] = verdict.allowed
             if not verdict.allowed or answer.status not in REDIRECT_STATUSES:
@@ -277,7 +286,45 @@ def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
         raise NetworkError(f"cannot reach {url}: {_describe(error)}") from None
     if verdict.allowed and notes:
         verdict = Verdict(True, notes=tuple(dict.fromkeys(notes)))
-    return _report(request, preflighted, steps, verdict, answer if verdict.allowed else None), verdict
+    report = _report(request, preflighted, steps, verdict, answer if verdict.allowed else None)
+    return _with_engines(report, args.browser, judged, verdict), verdict
+
+
+class Judged(NamedTuple):
+    """One answer a browser judges: the step, the request as sent then, the answer, its URL and, after
+    a redirect, the URL first fetched."""
+
+    step: str
+    request: CORSRequest
+    response: Response
+    url: str
+    redirected_from: str | None
+
+
+def _engines(browser: str) -> tuple[str, ...]:
+    return ENGINES if browser == "all" else (browser,)
+
+
+def _engine_verdict(engine: str, judged: Sequence[Judged], verdict: Verdict) -> EngineVerdict:
+    """``engine``'s verdict on the exchange: its own checks on each answer, in order; a failure of the
+    redirect rules (``verdict``, which no answer's check gives) is the same in every engine."""
+    for one in judged:
+        found = check_in(engine, one.request, one.response, one.step, one.url, one.redirected_from)
+        if not found.allowed:
+            return found
+    if verdict.allowed or verdict.reason is None:
+        return EngineVerdict(engine, True)
+    last = judged[-1]
+    console = (chromium_console_line(last.request, verdict.reason, last.url, last.redirected_from),)
+    return EngineVerdict(
+        engine, False, verdict.step, (verdict.reason,), console if engine == "chromium" else (), SCRIPT_ERRORS[engine]
+    )
+
+
+def _with_engines(report: dict[str, Any], browser: str, judged: Sequence[Judged], verdict: Verdict) -> dict[str, Any]:
+    """``report`` with each asked engine's verdict and console lines under ``"browsers"``."""
+    report["browsers"] = [_engine_verdict(engine, judged, verdict).as_dict() for engine in _engines(browser)]
+    return report
 
 
 class NetworkError(Exception):
@@ -378,8 +425,13 @@ def _explain(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
     steps: list[dict[str, Any]] = []
     preflighted = needs_preflight(request.method, request.headers)
     notes: tuple[str, ...] = ()
+    judged: list[Judged] = []
+    shown_url = url or "https://api.example/"  # the URL in the consoles' words, when --url is not given
     if compiled is None:
         report, verdict = _explain_uncovered(request, preflighted, url, path)
+        step = "preflight" if preflighted else "actual"
+        response = Response(report["steps"][-1]["response"]["status"], _UNCOVERED_HEADERS)
+        report = _with_engines(report, args.browser, [Judged(step, request, response, shown_url, None)], verdict)
         return _with_fixes(report, verdict, policy, unquote(path), request, preflighted), verdict
     if preflighted:
         sent = preflight_request_headers(request)
@@ -391,10 +443,11 @@ def _explain(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
         steps.append(_step("preflight", "OPTIONS", url, sent, response))
         if answer.refusal is not None:
             steps[-1]["middleware_refusal"] = answer.refusal
+        judged.append(Judged("preflight", request, response, shown_url, None))
         verdict = check_preflight(request, response)
         steps[-1]["passed"] = verdict.allowed
         if not verdict.allowed:
-            report = _report(request, preflighted, steps, verdict, None)
+            report = _with_engines(_report(request, preflighted, steps, verdict, None), args.browser, judged, verdict)
             return _with_fixes(report, verdict, policy, unquote(path), request, preflighted), verdict
         notes = verdict.notes
     sent = [("Origin", request.origin), *request.headers]
@@ -402,11 +455,12 @@ def _explain(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
     response = Response(200, tuple(add_cors_headers(app_headers, actual_response_headers(compiled, request.origin))))
     steps.append(_step("actual", request.method, url, sent, response))
     steps[-1]["note"] = "the application's own answer (here 200 text/plain) with the middleware's headers added"
+    judged.append(Judged("actual", request, response, shown_url, None))
     verdict = check_actual(request, response)
     steps[-1]["passed"] = verdict.allowed
     if verdict.allowed and notes:
         verdict = Verdict(True, notes=notes)
-    report = _report(request, preflighted, steps, verdict, response)
+    report = _with_engines(_report(request, preflighted, steps, verdict, response), args.browser, judged, verdict)
     return _with_fixes(report, verdict, policy, unquote(path), request, preflighted), verdict
 
 
@@ -423,13 +477,16 @@ def _with_fixes(
     return report
 
 
+_UNCOVERED_HEADERS = (("Content-Type", "text/plain; charset=utf-8"),)
+
+
 def _explain_uncovered(request: CORSRequest, preflighted: bool, url: str, path: str) -> tuple[dict[str, Any], Verdict]:
     """No ``resources`` pattern covers ``path``: the application answers alone, without CORS headers."""
     note = (
         f"no resources pattern covers {path}: the middleware leaves this request to the application "
         "(assumed here to send no CORS headers of its own)"
     )
-    response = Response(200, (("Content-Type", "text/plain; charset=utf-8"),))
+    response = Response(200, _UNCOVERED_HEADERS)
     if preflighted:
         sent = preflight_request_headers(request)
         steps = [{**_step("preflight", "OPTIONS", url, sent, response), "note": note}]
@@ -466,19 +523,41 @@ def _print_text(report: dict[str, Any], verdict: Verdict) -> None:
         if "server_refusal" in step:
             print(f"  server (debug mode): refused, {step['server_refusal']}")
         print(f"  {step['step']} check: {'passed' if step.get('passed') else 'FAILED'}")
-    if verdict.allowed:
-        readable = ", ".join(report["readable_headers"]) or "none"
+    fixes = report.get("fix") or []
+    fix_lines = [f"fix {'on the server' if f['side'] == 'server' else 'in the page'}: {f['text']}" for f in fixes]
+    if not fixes and verdict.hint is not None:
+        fix_lines = [f"fix on the server: {verdict.hint}"]
+    readable = ", ".join(report["readable_headers"]) or "none"
+    if [engine["engine"] for engine in report["browsers"]] != ["chromium"]:
+        _print_engines(report["browsers"])
+        if verdict.allowed:
+            print(f"response headers the page can read: {readable}")
+        for line in fix_lines:
+            print(line)
+    elif verdict.allowed:
         print(f"verdict: ALLOWED (response headers the page can read: {readable})")
     else:
         print(f"verdict: BLOCKED at the {verdict.step}")
         print(f"  browser console: {verdict.reason}")
-        fixes = report.get("fix") or []
-        for fix in fixes:
-            print(f"  fix {'on the server' if fix['side'] == 'server' else 'in the page'}: {fix['text']}")
-        if not fixes:
-            print(f"  fix on the server: {verdict.hint}")
+        for line in fix_lines:
+            print(f"  {line}")
     for note in verdict.notes:
         print(f"  note: {note}")
+
+
+def _print_engines(engines: list[dict[str, Any]]) -> None:
+    """Each engine's verdict on one line (side by side), then its console lines word for word."""
+    width = max(len(engine["browser"]) for engine in engines) + 1
+    for engine in engines:
+        verdict = "ALLOWED" if engine["allowed"] else f"BLOCKED at the {engine['step']}"
+        print(f"verdict in {engine['browser'] + ':':<{width}} {verdict}")
+    for engine in engines:
+        if engine["allowed"]:
+            continue
+        print(f"  {engine['browser']} ({engine['engine']}) console:")
+        for line in engine["console"] or [f"(not recorded for {engine['engine']}) {engine['reasons'][0]}"]:
+            print(f"    {line}")
+        print(f"    the script sees: {engine['script_error']}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -496,6 +575,13 @@ def _parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--credentials", action="store_true", help="credentials: 'include' (cookies)")
         sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.add_argument(
+            "--browser",
+            choices=[*ENGINES, "all"],
+            default="chromium",
+            help="whose verdict and console words: chromium (Chrome, Edge), firefox, webkit (Safari), or all "
+            "three side by side (default chromium)",
+        )
 
     check = commands.add_parser("check", help="send the preflight and the request to a live server")
     check.add_argument("url")
@@ -548,4 +634,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
     else:
         _print_text(report, verdict)
-    return ALLOWED if verdict.allowed else BLOCKED
+    allowed = verdict.allowed and all(engine["allowed"] for engine in report.get("browsers", ()))
+    return ALLOWED if allowed else BLOCKED

@@ -107,7 +107,14 @@ def test_blocked_json_shape(api: tuple[str, RecordingApp]) -> None:
     report = json.loads(result.stdout)
     assert set(report) == {
         "origin", "method", "headers", "credentials", "preflight_needed", "steps", "readable_headers", "verdict",
+        "browsers",
     }  # fmt: skip
+    assert [engine["browser"] for engine in report["browsers"]] == ["Chrome"]
+    assert report["browsers"][0]["console"] == [
+        f"Access to fetch at '{url}' from origin 'https://evil.example' has been blocked by CORS policy: "
+        "Response to preflight request doesn't pass access control check: "
+        "No 'Access-Control-Allow-Origin' header is present on the requested resource."
+    ]
     assert report["verdict"]["allowed"] is False
     assert report["verdict"]["step"] == "preflight"
     assert report["verdict"]["reason"] == (
