@@ -36,11 +36,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from socketserver import ThreadingMixIn
 from typing import Any, Protocol
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import pytest
+from support import QuietHandler, ThreadingWSGIServer  # tests/support.py: the suite's threaded server
 
 ENGINES = ("chromium", "firefox", "webkit")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -134,15 +133,6 @@ def cors_reasons(engine: str, console: list[str]) -> list[str]:
         if found:
             reasons.append(found.group(1))
     return reasons
-
-
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def serve_on(listener: Any, app: WSGIApp) -> ThreadingWSGIServer:

@@ -168,6 +168,7 @@ def test_the_check_command_agrees_with_each_engine(
         timeout=60,
         check=False,
     )
+    assert result.stdout, result.stderr
     checked = json.loads(result.stdout)["verdict"]
     assert result.returncode == (0 if engine_allowed else 1), result.stderr
     assert checked["allowed"] is engine_allowed
