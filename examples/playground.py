@@ -61,7 +61,19 @@ from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from cors_wsgi import CORSConfigError, CORSMiddleware, CORSPolicy
-from cors_wsgi.browser import CORSRequest, Response, Verdict, check_actual, judge, needs_preflight
+from cors_wsgi.browser import (
+    ENGINE_BROWSERS,
+    ENGINES,
+    CORSRequest,
+    EngineVerdict,
+    Response,
+    Verdict,
+    check_actual,
+    check_in,
+    judge,
+    judge_in,
+    needs_preflight,
+)
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -288,6 +300,18 @@ def explain(request: CORSRequest, entries: list[Entry]) -> dict[str, Any]:
     if verdict is not None and not verdict.allowed:
         console = f"Access to fetch at '{request.url}' from origin '{request.origin}' has been blocked by CORS policy: "
         console += str(verdict.reason)
+    consoles = []
+    if (verdict is not None and actual is not None) or preflight is not None:
+        for engine in ENGINES:
+            found: EngineVerdict
+            if preflighted and preflight is None and actual is not None:
+                found = check_in(engine, request, actual, "actual", request.url)
+            else:
+                try:
+                    found = judge_in(engine, request, preflight, actual, request.url)
+                except ValueError:
+                    continue
+            consoles.append({**found.as_dict(), "browser": ENGINE_BROWSERS[engine]})
     return {
         "request": {
             "origin": request.origin,
@@ -299,6 +323,7 @@ def explain(request: CORSRequest, entries: list[Entry]) -> dict[str, Any]:
         "preflight_needed": preflighted,
         "verdict": None if verdict is None else verdict.as_dict(),
         "console": console,
+        "consoles": consoles,  # what Chrome, Firefox and Safari print, word for word (cors_wsgi.browser.judge_in)
         "note": note,
     }
 
@@ -821,6 +846,18 @@ function show(c, call, outcome, entries, exchange) {
   } else {
     box.append(el("pre", exchange && exchange.verdict ? "Nothing: the call passed the CORS checks." : "(no verdict)",
                   "console-none"));
+  }
+  if (exchange && exchange.consoles && exchange.consoles.length) {
+    box.append(el("h4", "What Chrome / Firefox / Safari would print (cors_wsgi.browser.judge_in)"));
+    for (const engine of exchange.consoles) {
+      const part = el("div", undefined, "engine-console");
+      part.dataset.engine = engine.engine;
+      part.append(el("h5", `${engine.browser} (${engine.engine})`));
+      part.append(el("pre", engine.allowed ? "Nothing: the call passes." :
+                            [...engine.console, `// the script sees: ${engine.script_error}`].join("\n"),
+                     engine.allowed ? "engine-passes" : "engine-lines"));
+      box.append(part);
+    }
   }
   for (const note of exchange && exchange.verdict ? exchange.verdict.notes : []) box.append(el("p", note, "note"));
   if (exchange && exchange.note) box.append(el("p", exchange.note, "note"));

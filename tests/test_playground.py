@@ -201,6 +201,21 @@ def test_a_refused_header_is_explained_in_the_browser_consoles_words(playground:
         f"Access to fetch at '{playground.api}/items' from origin '{playground.page}' has been blocked by CORS "
         "policy: Request header field x-debug is not allowed by Access-Control-Allow-Headers in preflight response."
     )
+    consoles = {engine["browser"]: engine for engine in explained["consoles"]}
+    assert list(consoles) == ["Chrome", "Firefox", "Safari"]
+    assert consoles["Chrome"]["console"] == [explained["console"]]
+    assert consoles["Firefox"]["console"] == [
+        "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at "
+        f"{playground.api}/items. (Reason: header ‘x-debug’ is not allowed according to header "
+        "‘Access-Control-Allow-Headers’ from CORS preflight response).",
+        "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at "
+        f"{playground.api}/items. (Reason: CORS request did not succeed). Status code: (null).",
+    ]
+    assert consoles["Safari"]["console"] == [
+        "Request header field X-Debug is not allowed by Access-Control-Allow-Headers.",
+        f"Fetch API cannot load {playground.api}/items due to access control checks.",
+    ]
+    assert consoles["Safari"]["script_error"] == "TypeError: Load failed"
 
 
 def test_a_request_without_its_preflight_is_said_to_use_the_browsers_cache(playground: Playground) -> None:

@@ -218,6 +218,13 @@ def test_a_refused_call_shows_the_console_message_chromium_printed(
         printed
         == f"Access to fetch at '{origins.api}{path}' from origin '{origin}' has been blocked by CORS policy: {reason}"
     )
+    engines = result.locator(".engine-console")
+    assert engines.evaluate_all("parts => parts.map(part => part.dataset.engine)") == ["chromium", "firefox", "webkit"]
+    chromium, firefox, webkit = (engines.nth(i).locator(".engine-lines").text_content() or "" for i in range(3))
+    assert chromium.splitlines() == [printed, "// the script sees: TypeError: Failed to fetch"]
+    assert firefox.startswith("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote ")
+    assert firefox.endswith("// the script sees: TypeError: NetworkError when attempting to fetch resource.")
+    assert webkit.endswith("due to access control checks.\n// the script sees: TypeError: Load failed")
     [received] = requests_shown(result)  # a refused preflight: the request itself is never sent
     assert received["line"] == request_line
     assert f"Origin: {origin}" in received["sent"].splitlines()
