@@ -47,6 +47,9 @@ __all__ = [
     "actual_response_headers",
     "answer_preflight",
     "answer_raw_preflight",
+    "decide_actual",
+    "decide_preflight",
+    "explain_preflight",
     "first_value",
     "method_allowed",
     "split_request_headers",
@@ -68,6 +71,9 @@ MAX_MEMO_ENTRIES = 1024
 MAX_MEMO_KEY_LENGTH = 2048
 #: Longest ``Origin`` whose decision :class:`RawPolicy` remembers (real origins are far shorter).
 MAX_REMEMBERED_ORIGIN_LENGTH = 256
+#: The ``refusal`` of an answer from :func:`decide_preflight` whose reason nobody asked for
+#: (no ``debug``): :func:`explain_preflight` builds the reason on demand.
+UNEXPLAINED = "refused (reason not built: ask explain_preflight)"
 
 
 class PreflightAnswer(NamedTuple):
@@ -110,6 +116,8 @@ class CompiledPolicy:
         "preflight_vary",
         "preflight_origin_headers",
         "preflight_memo",
+        "refused_preflight",
+        "origin_decisions",
         "actual_by_origin",
         "actual_any",
         "actual_allowed_static",
@@ -172,6 +180,18 @@ class CompiledPolicy:
             for origin in exact
         }
         self.preflight_memo: dict[tuple[str, str, str | None, str | None], PreflightAnswer] = {}
+        #: The answer to a preflight from a refused origin, without debug (its reason is not built).
+        self.refused_preflight = PreflightAnswer(
+            _REFUSED_STATUS,
+            (_TEXT, ("Content-Length", "0"), ("Vary", self.preflight_vary)),
+            b"",
+            UNEXPLAINED,
+        )
+        #: Origins the matcher decided that are not listed exactly -> the origin to echo, or
+        #: ``None`` for a refusal.  Only when no function decides (it may change its mind), for
+        #: origins up to MAX_REMEMBERED_ORIGIN_LENGTH characters, at most MAX_MEMO_ENTRIES
+        #: (then forgotten), so a repeated refused origin costs a look-up, not a parse.
+        self.origin_decisions: dict[str, str | None] = {}
 
 
 #: Longer request values are shown cut to this many characters in refusal reasons.
@@ -228,6 +248,23 @@ def split_request_headers(policy: CompiledPolicy, names: list[str]) -> tuple[lis
     return allowed, refused
 
 
+def _match_origin(policy: CompiledPolicy, origin: str) -> tuple[str | None, bool]:
+    """The origin to echo for a non-listed ``origin`` (``None``: refused), and whether that
+    decision is static (no function decided); static decisions are remembered, bounded."""
+    decisions = policy.origin_decisions
+    if origin in decisions:
+        return decisions[origin], True
+    matcher = policy.origin_matcher
+    matched = matcher.match(origin)
+    if matcher.func is not None:
+        return matched, False
+    if len(origin) <= MAX_REMEMBERED_ORIGIN_LENGTH:
+        if len(decisions) >= MAX_MEMO_ENTRIES:
+            decisions.clear()
+        decisions[origin] = matched
+    return matched, True
+
+
 def _refuse(policy: CompiledPolicy, reason: str, debug: bool, partial: tuple[Header, ...]) -> PreflightAnswer:
     if not debug:
         plain: tuple[Header, ...] = (_TEXT, ("Content-Length", "0"), ("Vary", policy.preflight_vary))
@@ -255,34 +292,76 @@ def answer_preflight(
     ``Access-Control-Request-Headers`` and ``Access-Control-Request-Private-Network``.
     Allowed: ``204`` with the CORS headers.  Refused (origin, method or any header):
     ``403`` with no CORS headers, or with ``debug`` the partial headers and the reason.
+    ``refusal`` is always the reason here, and a refusal is logged (DEBUG).
 
     Answers depend only on the immutable policy and these values, so they are
     memoized per policy (browsers repeat the same few preflights), except where an
     ``allow_origin_func`` decides (it may change its mind), for refused origins (cheap
     to refuse again, and a stream of made-up origins must not crowd out real answers),
     for oversized values, and for refusals in ``debug`` form.  The memo is bounded; it
-    is emptied when full.
+    is emptied when full.  Adapters call :func:`decide_preflight`, the same answer
+    without the reason unless ``debug`` asks for it.
     """
-    size = len(origin) + len(request_method) + len(request_headers or "") + len(request_private_network or "")
-    if size > MAX_MEMO_KEY_LENGTH:
-        # Never looked up nor stored: hashing a huge fresh value would cost more than the answer.
-        answer = _answer_preflight(policy, origin, request_method, request_headers, request_private_network, debug)[0]
-    else:
-        key = (origin, request_method, request_headers, request_private_network)
-        memo = policy.preflight_memo
-        remembered = memo.get(key)
-        if remembered is not None and not (debug and remembered.refusal is not None):
-            answer = remembered
-        else:
-            answer, static = _answer_preflight(
-                policy, origin, request_method, request_headers, request_private_network, debug
-            )
-            if static and (answer.refusal is None or not debug):
-                if len(memo) >= MAX_MEMO_ENTRIES:
-                    memo.clear()
-                memo[key] = answer
+    answer = decide_preflight(policy, origin, request_method, request_headers, request_private_network, debug)
+    if answer.refusal is UNEXPLAINED:
+        answer = explain_preflight(policy, origin, request_method, request_headers, request_private_network)
     if answer.refusal is not None and logger.isEnabledFor(logging.DEBUG):
         logger.debug("CORS preflight refused: %s", answer.refusal)
+    return answer
+
+
+def explain_preflight(
+    policy: CompiledPolicy,
+    origin: str,
+    request_method: str,
+    request_headers: str | None = None,
+    request_private_network: str | None = None,
+) -> PreflightAnswer:
+    """The answer of :func:`decide_preflight` (without ``debug``) with its reason always built:
+    for a log line, or the ``explain`` command.  Neither memoized nor logged."""
+    return _answer_preflight(policy, origin, request_method, request_headers, request_private_network, False, True)[0]
+
+
+def decide_preflight(
+    policy: CompiledPolicy,
+    origin: str,
+    request_method: str,
+    request_headers: str | None = None,
+    request_private_network: str | None = None,
+    debug: bool = False,
+) -> PreflightAnswer:
+    """:func:`answer_preflight` for adapters: the same status, headers and body, not logged,
+    and the reason of a refusal built only when ``debug`` needs it for the body.
+
+    A refused answer's ``refusal`` is then either the reason or :data:`UNEXPLAINED`
+    (:func:`explain_preflight` builds it): a refused origin costs a look-up or two, not
+    a message nobody reads.  The adapter logs a refusal itself, with the request's
+    method and path.
+    """
+    if not debug and policy.origin_decisions.get(origin, origin) is None:
+        return policy.refused_preflight  # a refused origin, remembered: refused again at the cost of a look-up
+    size = len(origin) + len(request_method)
+    if request_headers is not None:
+        size += len(request_headers)
+    if request_private_network is not None:
+        size += len(request_private_network)
+    if size > MAX_MEMO_KEY_LENGTH:
+        # Never looked up nor stored: hashing a huge fresh value would cost more than the answer.
+        return _answer_preflight(
+            policy, origin, request_method, request_headers, request_private_network, debug, debug
+        )[0]
+    key = (origin, request_method, request_headers, request_private_network)
+    memo = policy.preflight_memo
+    remembered = memo.get(key)
+    if remembered is not None and (remembered.refusal is None or not debug):
+        return remembered
+    answer, static = _answer_preflight(
+        policy, origin, request_method, request_headers, request_private_network, debug, debug
+    )
+    if static and (answer.refusal is None or not debug):
+        if len(memo) >= MAX_MEMO_ENTRIES:
+            memo.clear()
+        memo[key] = answer
     return answer
 
 
@@ -293,17 +372,21 @@ def _answer_preflight(
     request_headers: str | None,
     request_private_network: str | None,
     debug: bool,
+    explain: bool,
 ) -> tuple[PreflightAnswer, bool]:
-    """The answer, and whether it may be memoized (the origin was allowed, not by a function)."""
+    """The answer, and whether it may be memoized (the origin was allowed, not by a function).
+
+    Without ``explain``, a refused origin gets the precomputed unexplained answer."""
     static = True
     if policy.any_origin:
         origin_headers = _ANY_ORIGIN
     else:
         found = policy.preflight_origin_headers.get(origin)
         if found is None:
-            matched = policy.origin_matcher.match(origin)
-            static = policy.origin_matcher.func is None
+            matched, static = _match_origin(policy, origin)
             if matched is None:  # not memoized: cheap to refuse again
+                if not explain:
+                    return policy.refused_preflight, False
                 return _refuse(policy, f"origin {_shown(origin)} is not allowed", debug, ()), False
             found = (("Access-Control-Allow-Origin", matched), *policy.credentials)
         origin_headers = found
@@ -370,8 +453,17 @@ def actual_response_headers(policy: CompiledPolicy, origin: str | None) -> CORSR
     Returns what :func:`~cors_wsgi.headers.add_cors_headers` folds into the
     application's headers (precomputed for exactly listed origins).  ``origin`` is the raw
     ``Origin`` value or ``None`` when absent.  A refused origin gets no CORS headers,
-    only ``Vary: Origin``.
+    only ``Vary: Origin``, and is logged (DEBUG); :func:`decide_actual` does not log.
     """
+    answer = decide_actual(policy, origin)
+    if answer is policy.refused and origin is not None and logger.isEnabledFor(logging.DEBUG):
+        logger.debug("CORS origin refused: %s", ascii(origin))
+    return answer
+
+
+def decide_actual(policy: CompiledPolicy, origin: str | None) -> CORSResponseHeaders:
+    """:func:`actual_response_headers` without logging: a refusal is :attr:`CompiledPolicy.refused`
+    (the very object), which the adapter logs with the request's method and path."""
     if origin is None:
         return policy.no_origin
     if policy.any_origin:
@@ -379,10 +471,8 @@ def actual_response_headers(policy: CompiledPolicy, origin: str | None) -> CORSR
     answer = policy.actual_by_origin.get(origin)
     if answer is not None:
         return answer
-    allowed = policy.origin_matcher.match(origin)
+    allowed, _ = _match_origin(policy, origin)
     if allowed is None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("CORS origin refused: %s", ascii(origin))
         return policy.refused
     return CORSResponseHeaders.build(
         (("Access-Control-Allow-Origin", allowed), *policy.actual_allowed_static), "Origin"

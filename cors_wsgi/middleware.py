@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
+from types import MethodType
 from typing import TYPE_CHECKING, Any, Optional
 
-from .engine import PreflightAnswer, actual_response_headers, answer_preflight
+from .engine import (
+    MAX_MEMO_ENTRIES,
+    MAX_REMEMBERED_ORIGIN_LENGTH,
+    UNEXPLAINED,
+    CompiledPolicy,
+    PreflightAnswer,
+    decide_actual,
+    decide_preflight,
+    explain_preflight,
+)
 from .errors import CORSConfigError
 from .headers import CORSResponseHeaders, add_cors_headers
-from .policy import CompiledPolicy, CORSPolicy
+from .policy import CORSPolicy
 from .resources import wsgi_path_to_text
 
 if TYPE_CHECKING:
@@ -20,8 +31,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CORSMiddleware",
+    "WSGIAnswers",
     "checked_debug",
+    "cors_start_response",
     "is_preflight",
+    "log_refused_origin",
     "policy_from_arguments",
     "preflight_answer",
     "respond_to_preflight",
@@ -31,6 +45,44 @@ Headers = list[tuple[str, str]]
 ExcInfo = tuple[type[BaseException], BaseException, Optional["TracebackType"]]
 StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+logger = logging.getLogger("cors_wsgi")
+#: Response header names, as applications usually spell them, that never need merging with the
+#: CORS answer (only Vary and Access-Control-* do): a set look-up instead of a look at the letters.
+_NEVER_MERGED = frozenset(
+    {
+        "Cache-Control",
+        "Connection",
+        "Content-Disposition",
+        "Content-Encoding",
+        "Content-Language",
+        "Content-Length",
+        "Content-Range",
+        "Content-Security-Policy",
+        "Content-Type",
+        "Date",
+        "ETag",
+        "Expires",
+        "Keep-Alive",
+        "Last-Modified",
+        "Link",
+        "Location",
+        "Pragma",
+        "Referrer-Policy",
+        "Retry-After",
+        "Server",
+        "Set-Cookie",
+        "Strict-Transport-Security",
+        "Transfer-Encoding",
+        "WWW-Authenticate",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "X-Request-Id",
+        "content-length",
+        "content-type",
+        "set-cookie",
+    }
+)
 
 
 def policy_from_arguments(policy: object, options: dict[str, Any]) -> CORSPolicy:
@@ -74,9 +126,38 @@ def is_preflight(environ: dict[str, Any]) -> bool:
     )
 
 
+def _log_refused_preflight(policy: CompiledPolicy, environ: dict[str, Any], answer: PreflightAnswer) -> None:
+    """Log a refused preflight (DEBUG) with its method and path; every request value escaped."""
+    reason = answer.refusal
+    if reason is UNEXPLAINED:
+        reason = explain_preflight(
+            policy,
+            environ["HTTP_ORIGIN"],
+            environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
+            environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+            environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+        ).refusal
+    logger.debug(
+        "CORS preflight refused: %a %a: %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", ""), reason
+    )
+
+
+def log_refused_origin(environ: dict[str, Any], origin: str) -> None:
+    """Log (DEBUG) that ``origin`` was refused on the request in ``environ``, with its method and
+    path; every request value escaped (``ascii()``), so no CR/LF reaches the log."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "CORS origin refused: %a on %a %a", origin, environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
+        )
+
+
 def preflight_answer(policy: CompiledPolicy, environ: dict[str, Any], debug: bool) -> PreflightAnswer:
-    """The engine's answer to the preflight in ``environ`` (:func:`is_preflight`) under ``policy``."""
-    return answer_preflight(
+    """The engine's answer to the preflight in ``environ`` (:func:`is_preflight`) under ``policy``.
+
+    A refusal is logged (DEBUG) with the request's method and path; its ``refusal`` may be
+    :data:`~cors_wsgi.engine.UNEXPLAINED` unless ``debug`` (see :func:`~cors_wsgi.engine.decide_preflight`).
+    """
+    answer = decide_preflight(
         policy,
         environ["HTTP_ORIGIN"],
         environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
@@ -84,6 +165,9 @@ def preflight_answer(policy: CompiledPolicy, environ: dict[str, Any], debug: boo
         environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
         debug,
     )
+    if answer.refusal is not None and logger.isEnabledFor(logging.DEBUG):
+        _log_refused_preflight(policy, environ, answer)
+    return answer
 
 
 def respond_to_preflight(
@@ -94,9 +178,90 @@ def respond_to_preflight(
     For adapters (the Flask extension) that choose the policy themselves; ``environ``
     must be a preflight (:func:`is_preflight`).
     """
-    answer = preflight_answer(policy, environ, debug)
+    answer = decide_preflight(
+        policy,
+        environ["HTTP_ORIGIN"],
+        environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
+        environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+        environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+        debug,
+    )
+    if answer.refusal is not None and logger.isEnabledFor(logging.DEBUG):
+        _log_refused_preflight(policy, environ, answer)
     start_response(answer.status, list(answer.headers))
     return [answer.body] if answer.body else []
+
+
+def cors_start_response(cors: CORSResponseHeaders) -> Callable[..., Any] | None:
+    """The ``start_response`` wrapper that folds ``cors`` into the application's headers, built
+    once per answer; bind it to a request's ``start_response`` with ``MethodType(wrapper,
+    start_response)`` (a C-level bound method: no closure, no cells per request).  ``None``
+    when ``cors`` adds nothing."""
+    plain = list(cors.plain)
+    if not plain:
+        return None
+
+    def start_response_with_cors(
+        start_response: StartResponse, status: str, headers: Headers, exc_info: ExcInfo | None = None
+    ) -> Any:
+        try:
+            for name, _ in headers:
+                # A Vary or Access-Control-* header to merge with?  Common names need no look at their letters.
+                if name not in _NEVER_MERGED and name[0] in "aAvV":
+                    break
+            else:
+                # A new list: the application's is left as it is.  (PEP 3333 asks for a list; a
+                # tuple or an empty name falls to the general case.)
+                return start_response(status, headers + plain, exc_info)
+        except (IndexError, TypeError):
+            pass
+        return start_response(status, add_cors_headers(headers, cors), exc_info)
+
+    return start_response_with_cors
+
+
+class WSGIAnswers:
+    """One compiled policy's answers as bound-ready ``start_response`` wrappers (see
+    :func:`cors_start_response`).  Internal to the WSGI adapters.
+
+    The wrappers of exactly listed origins are built when an origin is first seen (so
+    10,000 listed origins cost no more memory until used); other allowed origins' static
+    decisions are kept too, bounded (at most :data:`~cors_wsgi.engine.MAX_MEMO_ENTRIES`
+    beyond the listed ones); an ``allow_origin_func``'s never are.
+    """
+
+    __slots__ = ("compiled", "any_origin", "no_origin", "refused", "by_origin", "listed", "remember")
+
+    def __init__(self, compiled: CompiledPolicy) -> None:
+        self.compiled = compiled
+        #: The wrapper for every Origin when the policy allows any origin, else ``None``.
+        self.any_origin = cors_start_response(compiled.actual_any) if compiled.any_origin else None
+        self.no_origin = cors_start_response(compiled.no_origin)
+        self.refused = cors_start_response(compiled.refused)
+        self.by_origin: dict[str, Callable[..., Any] | None] = {}
+        self.listed = 0
+        self.remember = compiled.origin_matcher.func is None
+
+    def for_origin(self, origin: str, environ: dict[str, Any]) -> Callable[..., Any] | None:
+        """The wrapper for ``origin`` (not in :attr:`by_origin`), decided by the engine; a refusal
+        is logged (DEBUG) with the request's method and path, every time (refusals are not kept
+        here: the engine remembers the decision)."""
+        compiled = self.compiled
+        cors = decide_actual(compiled, origin)
+        if cors is compiled.refused:
+            log_refused_origin(environ, origin)
+            return self.refused
+        wrapper = cors_start_response(cors)
+        by_origin = self.by_origin
+        if origin in compiled.actual_by_origin:
+            self.listed += 1
+        elif not self.remember or len(origin) > MAX_REMEMBERED_ORIGIN_LENGTH:
+            return wrapper
+        elif len(by_origin) >= self.listed + MAX_MEMO_ENTRIES:
+            listed = compiled.actual_by_origin
+            by_origin = self.by_origin = {o: w for o, w in by_origin.items() if o in listed}
+        by_origin[origin] = wrapper
+        return wrapper
 
 
 class CORSMiddleware:
@@ -125,52 +290,58 @@ class CORSMiddleware:
     never touched.  :attr:`debug` can be switched at any time from any thread.
     """
 
-    __slots__ = ("app", "policy", "_debug", "_compiled")
+    __slots__ = ("app", "_policy", "_debug", "_answers", "_answers_by_compiled")
 
     #: The wrapped WSGI application.
     app: WSGIApp
-    #: The immutable policy in force.
-    policy: CORSPolicy
 
     def __init__(self, app: WSGIApp, policy: CORSPolicy | None = None, **options: Unpack[CORSOptions]) -> None:
         if not callable(app):
             raise TypeError(f"CORSMiddleware wraps a WSGI application (a callable), not {type(app).__name__}")
         policy = policy_from_arguments(policy, dict(options))
         self.app = app
-        self.policy = policy
+        self._policy = policy
         self._debug = policy.debug
-        self._compiled = policy.compiled
+        compiled = policy.compiled
+        self._answers = WSGIAnswers(compiled) if compiled is not None else None
+        self._answers_by_compiled = {
+            entry.compiled: WSGIAnswers(entry.compiled)
+            for entry in (policy.resources or {}).values()
+            if entry.compiled is not None
+        }
+
+    @property
+    def policy(self) -> CORSPolicy:
+        """The immutable policy in force (read-only: to change it, build a new middleware)."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, value: CORSPolicy) -> None:
+        raise AttributeError(
+            "CORSMiddleware.policy is read-only: its answers are compiled when the middleware is built — "
+            "to change the policy, build a new middleware: CORSMiddleware(app, new_policy)"
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        policy: CompiledPolicy | None = self._compiled
-        if policy is None:
+        answers = self._answers
+        if answers is None:
             # Chosen on the decoded, canonical path (see cors_wsgi.resources); the environ is left as it is.
             path: str = environ.get("PATH_INFO", "")
-            policy = self.policy.compiled_for_path(path if path.isascii() else wsgi_path_to_text(path))
-            if policy is None:
+            compiled = self._policy.compiled_for_path(path if path.isascii() else wsgi_path_to_text(path))
+            if compiled is None:
                 return self.app(environ, start_response)
-        origin = environ.get("HTTP_ORIGIN")
-        cors: CORSResponseHeaders | None
-        if origin is None:
-            cors = policy.no_origin
-        else:
+            answers = self._answers_by_compiled[compiled]
+        if "HTTP_ORIGIN" in environ:
             if "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
-                return respond_to_preflight(policy, environ, start_response, self._debug)
-            # Answers for '*' and for exactly listed origins are precomputed; the engine decides the rest.
-            cors = policy.actual_any if policy.any_origin else policy.actual_by_origin.get(origin)
-            if cors is None:
-                cors = actual_response_headers(policy, origin)
-        plain = cors.plain
-        if not plain:
+                return respond_to_preflight(answers.compiled, environ, start_response, self._debug)
+            origin = environ["HTTP_ORIGIN"]
+            # Wrappers for '*' and for every allowed origin seen are kept; the engine decides the others.
+            wrapper = answers.any_origin or answers.by_origin.get(origin) or answers.for_origin(origin, environ)
+        else:
+            wrapper = answers.no_origin
+        if wrapper is None:
             return self.app(environ, start_response)
-
-        def start_response_with_cors(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Any:
-            for name, _ in headers:
-                if name[:1] in "aAvV":  # a Vary or Access-Control-* header to merge with
-                    return start_response(status, add_cors_headers(headers, cors), exc_info)
-            return start_response(status, [*headers, *plain], exc_info)
-
-        return self.app(environ, start_response_with_cors)
+        return self.app(environ, MethodType(wrapper, start_response))
 
     @property
     def debug(self) -> bool:
@@ -187,4 +358,4 @@ class CORSMiddleware:
         self._debug = checked_debug(value)
 
     def __repr__(self) -> str:
-        return f"CORSMiddleware({self.app!r}, {self.policy!r})"
+        return f"CORSMiddleware({self.app!r}, {self._policy!r})"
