@@ -630,19 +630,32 @@ def _webkit_verdict(request: CORSRequest, response: Response, step: str, url: st
     return EngineVerdict("webkit", False, step, (reason,), lines, SCRIPT_ERRORS["webkit"])
 
 
-def chromium_console_line(request: CORSRequest, reason: str, url: str, redirected_from: str | None = None) -> str:
-    """Chromium's console line for a blocked fetch of ``url`` whose reason is ``reason`` (a :class:`Verdict`'s)."""
+def chromium_console_line(
+    request: CORSRequest, reason: str, url: str, redirected_from: str | None = None, page_origin: str | None = None
+) -> str:
+    """Chromium's console line for a blocked fetch of ``url`` whose reason is ``reason`` (a :class:`Verdict`'s).
+
+    Chromium names the page's origin, ``page_origin``, even after a cross-origin redirect made
+    the request's own ``Origin`` ``null`` (observed; ``request.origin`` when not given).
+    """
     came_from = f" (redirected from '{redirected_from}')" if redirected_from else ""
-    blocked = f"from origin '{request.origin}' has been blocked by CORS policy: {reason}"
+    blocked = f"from origin '{page_origin or request.origin}' has been blocked by CORS policy: {reason}"
     return f"Access to fetch at '{url}'{came_from} {blocked}"
 
 
 def check_in(
-    engine: str, request: CORSRequest, response: Response, step: str, url: str, redirected_from: str | None = None
+    engine: str,
+    request: CORSRequest,
+    response: Response,
+    step: str,
+    url: str,
+    redirected_from: str | None = None,
+    page_origin: str | None = None,
 ) -> EngineVerdict:
     """``engine``'s verdict on one answer: ``step`` is ``"preflight"`` (the answer to the preflight of
     ``request``) or ``"actual"``; ``url`` the address fetched (``redirected_from`` the first one, after a
-    redirect), as the console names it.  Chromium's reasons are :func:`check_preflight`'s and
+    redirect), as the console names it; ``page_origin`` the page's origin when a redirect changed the
+    request's (Chromium's line names the page's).  Chromium's reasons are :func:`check_preflight`'s and
     :func:`check_actual`'s; Firefox's and WebKit's are their own, in their own order of checks.
     """
     _check_engine(engine)
@@ -655,7 +668,7 @@ def check_in(
     verdict = check_preflight(request, response) if step == "preflight" else check_actual(request, response)
     if verdict.allowed or verdict.reason is None:
         return EngineVerdict("chromium", True)
-    line = chromium_console_line(request, verdict.reason, url, redirected_from)
+    line = chromium_console_line(request, verdict.reason, url, redirected_from, page_origin)
     return EngineVerdict("chromium", False, step, (verdict.reason,), (line,), SCRIPT_ERRORS["chromium"])
 
 

@@ -445,17 +445,26 @@ class Checker:
             code = main(argv)
         assert code in (0, 1), err.getvalue()
         report: dict[str, Any] = json.loads(out.getvalue())
-        assert code == (0 if report["verdict"]["allowed"] else 1)
+        engines_allowed = all(engine["allowed"] for engine in report.get("browsers", ()))
+        assert code == (0 if report["verdict"]["allowed"] and engines_allowed else 1)
         return report
 
     def agrees(self, fetched: Fetched, url: str, origin: str, *args: str) -> dict[str, Any]:
-        """Assert the command's verdict is the engine's: allowed or blocked, and then the same console reason."""
-        verdict: dict[str, Any] = self.report(url, origin, *args)["verdict"]
-        assert verdict["allowed"] is fetched.allowed, (verdict, fetched)
+        """Assert ``check --browser ENGINE`` predicts the engine: allowed or blocked, and its console lines word
+        for word (Chromium's generic "Failed to load resource: ..." lines aside: a failed load or an error status)."""
+        report = self.report(url, origin, *args, "--browser", fetched.engine)
+        verdict: dict[str, Any] = report["verdict"]
+        (predicted,) = report["browsers"]
+        assert predicted["allowed"] is fetched.allowed, (predicted, fetched)
+        console = [line for line in fetched.console if not line.startswith("Failed to load resource: ")]
+        assert predicted["console"] == console, (predicted, fetched.console)
         if fetched.allowed:
             assert fetched.cors_reasons == [], fetched.console
-        elif fetched.engine == "chromium":
-            assert fetched.cors_reasons == [verdict["reason"]], (verdict, fetched.console)
+        else:
+            assert predicted["reasons"] == fetched.cors_reasons, (predicted, fetched.console)
+        if fetched.engine == "chromium":
+            assert verdict["allowed"] is fetched.allowed
+            assert fetched.cors_reasons == ([] if fetched.allowed else [verdict["reason"]]), (verdict, fetched.console)
         return verdict
 
 
