@@ -259,7 +259,7 @@ def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
                     steps[-1]["server_refusal"] = body.split(b"\n", 1)[0][len(_DEBUG_REFUSAL) :].decode(
                         "ascii", "replace"
                     )
-                judged.append(Judged("preflight", hop, answer, url, args.url if hops else None))
+                judged.append(Judged("preflight", hop, answer, url, args.url if hops else None, request.origin))
                 verdict = check_preflight(hop, answer)
                 steps[-1]["passed"] = verdict.allowed
                 if not verdict.allowed:
@@ -270,7 +270,7 @@ def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
             sent = [("Origin", hop.origin), *accept, *hop.headers]
             answer, _ = _send(url, hop.method, sent, connect_to, context)
             steps.append({**_step("actual", hop.method, url, sent, answer), **redirected})
-            judged.append(Judged("actual", hop, answer, url, args.url if hops else None))
+            judged.append(Judged("actual", hop, answer, url, args.url if hops else None, request.origin))
             verdict = check_actual(hop, answer)
             steps[-1]["passed"] = verdict.allowed
             if not verdict.allowed or answer.status not in REDIRECT_STATUSES:
@@ -292,13 +292,15 @@ def _check(args: argparse.Namespace) -> tuple[dict[str, Any], Verdict]:
 
 class Judged(NamedTuple):
     """One answer a browser judges: the step, the request as sent then, the answer, its URL and, after
-    a redirect, the URL first fetched."""
+    a redirect, the URL first fetched; the page's origin (which Chromium's console names even after a
+    redirect made the request's ``Origin`` null)."""
 
     step: str
     request: CORSRequest
     response: Response
     url: str
     redirected_from: str | None
+    page_origin: str | None = None
 
 
 def _engines(browser: str) -> tuple[str, ...]:
@@ -309,13 +311,13 @@ def _engine_verdict(engine: str, judged: Sequence[Judged], verdict: Verdict) -> 
     """``engine``'s verdict on the exchange: its own checks on each answer, in order; a failure of the
     redirect rules (``verdict``, which no answer's check gives) is the same in every engine."""
     for one in judged:
-        found = check_in(engine, one.request, one.response, one.step, one.url, one.redirected_from)
+        found = check_in(engine, one.request, one.response, one.step, one.url, one.redirected_from, one.page_origin)
         if not found.allowed:
             return found
     if verdict.allowed or verdict.reason is None:
         return EngineVerdict(engine, True)
     last = judged[-1]
-    console = (chromium_console_line(last.request, verdict.reason, last.url, last.redirected_from),)
+    console = (chromium_console_line(last.request, verdict.reason, last.url, last.redirected_from, last.page_origin),)
     return EngineVerdict(
         engine, False, verdict.step, (verdict.reason,), console if engine == "chromium" else (), SCRIPT_ERRORS[engine]
     )

@@ -516,23 +516,15 @@ def test_a_same_origin_redirect_keeps_the_origin(api: Any, open_page: Any, check
 @pytest.mark.parametrize(
     ("origins", "allowed"),
     [
-        pytest.param([PAGE], False, id="page-only"),  # see the xfail below for check --browser chromium
+        pytest.param([PAGE], False, id="page-only"),
         pytest.param([PAGE, "null"], True, id="null-listed"),
     ],
 )
 def test_a_cross_origin_redirect_turns_the_origin_into_null(
-    request: pytest.FixtureRequest, api: Any, open_page: Any, checker: Any, origins: list[str], allowed: bool
+    api: Any, open_page: Any, checker: Any, origins: list[str], allowed: bool
 ) -> None:
     serve(api, allow_origins=origins)
     fetched = open_page(PAGE).fetch(f"{API}/old?{API2}/new")
-    if fetched.engine == "chromium" and not allowed:
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="check --browser chromium names the redirected request's origin (null) where Chromium names "
-                "the page's; browser.check_in(page_origin=...) is ready for the CLI to pass it",
-                strict=True,
-            )
-        )
     assert [(seen.host, seen.path, seen.origin) for seen in api.seen] == [
         (f"api.example.localhost:{PORT}", "/old", PAGE),
         (f"api2.example.localhost:{PORT}", "/new", "null"),
