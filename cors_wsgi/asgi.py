@@ -106,19 +106,17 @@ class CORSMiddleware:
     instead of the ``500``.  Wrapping the application from outside avoids that.
     """
 
-    __slots__ = ("app", "policy", "_debug", "_raw", "_raw_by_compiled")
+    __slots__ = ("app", "_policy", "_debug", "_raw", "_raw_by_compiled")
 
     #: The wrapped ASGI application.
     app: ASGIApp
-    #: The immutable policy in force.
-    policy: CORSPolicy
 
     def __init__(self, app: ASGIApp, policy: CORSPolicy | None = None, **options: Unpack[CORSOptions]) -> None:
         if not callable(app):
             raise TypeError(f"CORSMiddleware wraps an ASGI application (a callable), not {type(app).__name__}")
         policy = policy_from_arguments(policy, dict(options))
         self.app = app
-        self.policy = policy
+        self._policy = policy
         self._debug = policy.debug
         # Every answer in bytes, once: for the one compiled policy, or for each resources entry.
         compiled = policy.compiled
@@ -128,6 +126,18 @@ class CORSMiddleware:
             if entry.compiled is not None:
                 self._raw_by_compiled[entry.compiled] = RawPolicy(entry.compiled)
 
+    @property
+    def policy(self) -> CORSPolicy:
+        """The immutable policy in force (read-only: to change it, build a new middleware)."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, value: CORSPolicy) -> None:
+        raise AttributeError(
+            "CORSMiddleware.policy is read-only: its answers are compiled when the middleware is built — "
+            "to change the policy, build a new middleware: CORSMiddleware(app, new_policy)"
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan, websocket: untouched
             await self.app(scope, receive, send)
@@ -135,7 +145,7 @@ class CORSMiddleware:
         raw = self._raw
         if raw is None:
             # Chosen on the path the application routes, canonical (see cors_wsgi.resources).
-            compiled = self.policy.compiled_for_path(asgi_route_path(scope["path"], scope.get("root_path", "")))
+            compiled = self._policy.compiled_for_path(asgi_route_path(scope["path"], scope.get("root_path", "")))
             if compiled is None:
                 await self.app(scope, receive, send)
                 return
@@ -206,4 +216,4 @@ class CORSMiddleware:
         self._debug = checked_debug(value)
 
     def __repr__(self) -> str:
-        return f"CORSMiddleware({self.app!r}, {self.policy!r})"
+        return f"CORSMiddleware({self.app!r}, {self._policy!r})"

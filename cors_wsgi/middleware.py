@@ -49,8 +49,10 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 logger = logging.getLogger("cors_wsgi")
 #: Response header names, as applications usually spell them, that never need merging with the
 #: CORS answer (only Vary and Access-Control-* do): a set look-up instead of a look at the letters.
+#: An empty name is one of them, so a name's first letter always exists.
 _NEVER_MERGED = frozenset(
     {
+        "",  # not a valid name, but it must not be looked into
         "Cache-Control",
         "Connection",
         "Content-Disposition",
@@ -200,22 +202,20 @@ def cors_start_response(cors: CORSResponseHeaders) -> Callable[..., Any] | None:
     plain = list(cors.plain)
     if not plain:
         return None
+    never_merged = _NEVER_MERGED
 
     def start_response_with_cors(
         start_response: StartResponse, status: str, headers: Headers, exc_info: ExcInfo | None = None
     ) -> Any:
+        for name, _ in headers:
+            # A Vary or Access-Control-* header to merge with?  Common names need no look at their letters.
+            if name not in never_merged and name[0] in "aAvV":
+                return start_response(status, add_cors_headers(headers, cors), exc_info)
         try:
-            for name, _ in headers:
-                # A Vary or Access-Control-* header to merge with?  Common names need no look at their letters.
-                if name not in _NEVER_MERGED and name[0] in "aAvV":
-                    break
-            else:
-                # A new list: the application's is left as it is.  (PEP 3333 asks for a list; a
-                # tuple or an empty name falls to the general case.)
-                return start_response(status, headers + plain, exc_info)
-        except (IndexError, TypeError):
-            pass
-        return start_response(status, add_cors_headers(headers, cors), exc_info)
+            merged = headers + plain  # a new list: the application's is left as it is
+        except TypeError:  # not a list (PEP 3333 asks for one; tolerated)
+            merged = [*headers, *plain]
+        return start_response(status, merged, exc_info)
 
     return start_response_with_cors
 
@@ -331,14 +331,14 @@ class CORSMiddleware:
             if compiled is None:
                 return self.app(environ, start_response)
             answers = self._answers_by_compiled[compiled]
-        if "HTTP_ORIGIN" in environ:
-            if "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
-                return respond_to_preflight(answers.compiled, environ, start_response, self._debug)
-            origin = environ["HTTP_ORIGIN"]
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is None:
+            wrapper = answers.no_origin
+        elif "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ and environ.get("REQUEST_METHOD") == "OPTIONS":
+            return respond_to_preflight(answers.compiled, environ, start_response, self._debug)
+        else:
             # Wrappers for '*' and for every allowed origin seen are kept; the engine decides the others.
             wrapper = answers.any_origin or answers.by_origin.get(origin) or answers.for_origin(origin, environ)
-        else:
-            wrapper = answers.no_origin
         if wrapper is None:
             return self.app(environ, start_response)
         return self.app(environ, MethodType(wrapper, start_response))
