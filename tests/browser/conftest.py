@@ -42,7 +42,7 @@ from engines import (
 from sites import API_HOSTS, CONNECT_TO, LISTENER, PAGE, PORT
 
 ARGS = CHROMIUM_ARGS
-MAPPED_DOMAINS = ("example.test", "*.example.test", "*.other.test")  # the playground test's Chromium only
+MAPPED_DOMAINS = ("example.test", "*.example.test", "*.other.test")  # Chromium only; the tests use *.localhost
 CORS_MARKER = "has been blocked by CORS policy: "
 SYNC_MARKER = "console-sync-"
 WAIT_SECONDS = 10.0
