@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -29,7 +29,7 @@ from werkzeug.routing import RequestRedirect, Rule
 from cors_wsgi import CORSConfigError, CORSPolicy
 from cors_wsgi.engine import CompiledPolicy, actual_response_headers
 from cors_wsgi.headers import add_cors_headers
-from cors_wsgi.middleware import is_preflight
+from cors_wsgi.middleware import WSGIAnswers, is_preflight
 from cors_wsgi.policy import PathKey, merge_options
 from cors_wsgi.resources import ResourceTable, parse_path_pattern, wsgi_path_to_text
 
@@ -62,6 +62,7 @@ APP_ONLY = ("resources", "debug")
 DIALECT_OPTION = "flask_cors_ext.dialect"
 
 Headers = list[tuple[str, str]]
+StartResponse = Callable[..., Callable[[bytes], object]]
 
 
 class AnswerForm(Protocol):
@@ -155,6 +156,13 @@ class CORSState:
         self.invalid_views: dict[str, tuple[str, ...]] = {}
         self._config_read: dict[str, Any] = {}
         self._lock = threading.Lock()
+        #: The core's answers (start_response wrappers) of each compiled policy in use.
+        self._answers: dict[CompiledPolicy, WSGIAnswers] = {}
+        #: ``(number of views, answers)`` of the application-wide policy while no request needs
+        #: routing to find its policy (no view, blueprint or ``resources`` policy, no dialect
+        #: form, no invalid view) and the views are those validated: the WSGI layer then
+        #: answers exactly as the core middleware does.  ``None`` otherwise.
+        self.unrouted: tuple[int, WSGIAnswers] | None = None
         self.read_config()
 
     # -- configuration --------------------------------------------------------------------
@@ -265,6 +273,15 @@ class CORSState:
             self._views = {}
             self._views_seen = -1
             self.views_validated = -1
+            self.unrouted = None
+
+    def answers_for(self, compiled: CompiledPolicy) -> WSGIAnswers:
+        """The core's answers for ``compiled`` (built once per compiled policy)."""
+        answers = self._answers.get(compiled)
+        if answers is None:
+            with self._lock:
+                answers = self._answers.setdefault(compiled, WSGIAnswers(compiled))
+        return answers
 
     def _check_views(self, *, at_request_time: bool = False) -> None:
         """Resolve (and so validate) the policy of every URL rule registered so far.
@@ -295,6 +312,11 @@ class CORSState:
             )
         self.invalid_views = invalid
         self.views_validated = count if self._started else -1  # the first request goes through prepare()
+        compiled = self.app_policy.compiled if self.app_policy is not None else None
+        if compiled is None or not self._started or invalid or self._needs_routing() or compiled in self.forms:
+            self.unrouted = None
+        else:
+            self.unrouted = (count, self.answers_for(compiled))
 
     def refuse_invalid_view(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """The ``500`` answer for a request routed to a view whose policy is invalid, else ``None``.
@@ -414,6 +436,34 @@ class CORSState:
             if form is not None:
                 return form.response_headers(environ, headers)
         return add_cors_headers(headers, actual_response_headers(compiled, environ.get("HTTP_ORIGIN")))
+
+    def start_response(
+        self,
+        start_response: StartResponse,
+        environ: dict[str, Any],
+        path: str,
+        status: str,
+        headers: Headers,
+        exc_info: Any = None,
+    ) -> Any:
+        """Call ``start_response`` with ``headers`` of a response Flask produced, the CORS answer of
+        its policy (found from Flask's routing) folded in."""
+        compiled = self.for_response(environ, path)
+        if compiled is None:
+            return start_response(status, headers, exc_info)
+        if self.forms:  # a dialect's application: its policies have forms of their own
+            form = self.forms.get(compiled)
+            if form is not None:
+                return start_response(status, form.response_headers(environ, headers), exc_info)
+        answers = self.answers_for(compiled)
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is None:
+            wrapper = answers.no_origin
+        else:
+            wrapper = answers.any_origin or answers.by_origin.get(origin) or answers.for_origin(origin, environ)
+        if wrapper is None:
+            return start_response(status, headers, exc_info)
+        return wrapper(start_response, status, headers, exc_info)
 
     def for_preflight(self, environ: dict[str, Any]) -> CompiledPolicy | None:
         """The policy for a preflight, routed here the way Flask would route the actual request."""
