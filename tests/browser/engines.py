@@ -243,7 +243,9 @@ class Firefox:
                 raise RuntimeError("Firefox did not open WebDriver BiDi:\n" + "".join(self.stderr[-20:])) from None
             self.connection = contextlib.ExitStack()  # websockets wants its connection entered as a context
             self.socket = self.connection.enter_context(
-                connect(ws + "/session", max_size=None, open_timeout=STARTUP_TIMEOUT)
+                # no keepalive pings: on loopback they are useless, and websockets draws their payload from
+                # the global random module, from a thread, while Hypothesis tests run later in the session
+                connect(ws + "/session", max_size=None, open_timeout=STARTUP_TIMEOUT, ping_interval=None)
             )
             threading.Thread(target=self._read, name="firefox-bidi", daemon=True).start()
             # session.new waits for the browser's start-up to finish: seconds on a busy machine.
