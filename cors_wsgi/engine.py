@@ -10,7 +10,10 @@ extension, the ``explain`` command) asks the same two questions:
   answer to any other request on a covered path.
 
 Request values are only compared against precomputed sets; the only things built
-per request are the short header lists returned.
+per request are the short header lists returned.  The adapters call the same decisions
+without logging, :func:`decide_preflight` and :func:`decide_actual`, and log refusals
+themselves with the request's method and path; a refused preflight's reason is built
+only when ``debug`` needs it (:func:`explain_preflight` builds it on demand).
 
 Adapters whose headers are bytes (ASGI) ask the same questions through
 :class:`RawPolicy`: :func:`answer_raw_preflight` and :func:`actual_raw_response_headers`

@@ -52,7 +52,8 @@ logger = logging.getLogger("cors_wsgi")
 
 #: ``app.extensions`` key of the per-app :class:`CORSState`.
 EXTENSION_KEY = "cors"
-#: Set in the WSGI environ by :class:`FlaskCORSMiddleware` for every request it sees.
+#: Set in the WSGI environ by :class:`FlaskCORSMiddleware` for the requests it sees while a
+#: ``request_started`` receiver may look at them (an added environ key costs Flask ~4k instructions).
 HANDLED_KEY = "flask_cors_ext.handled"
 #: The attribute ``@cross_origin`` sets on a view function: its options, in core names.
 VIEW_OPTIONS_ATTRIBUTE = "cors_options"
