@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, request_started
+from flask import Blueprint, Flask
 
 from cors_wsgi import CORSConfigError, CORSPolicy
 from cors_wsgi.engine import (
@@ -71,10 +71,10 @@ from cors_wsgi.policy import OPTION_NAMES, merge_options
 from cors_wsgi.regex_safety import backtracking_problems, witnesses
 from cors_wsgi.resources import MatchFromStart
 
-from .decorator import _serve_unwrapped_request
+from .decorator import attach_options
 from .extension import install
 from .options import check_boolean
-from .state import DIALECT_OPTION, VIEW_OPTIONS_ATTRIBUTE, AnswerForm
+from .state import DIALECT_OPTION, AnswerForm
 
 __all__ = [
     "CORS",
@@ -815,10 +815,9 @@ def cross_origin(*args: Any, **kwargs: Any) -> Callable[[F], F]:
             _warn_once(f"@cross_origin: {name!r} applies to the whole application — ignored (give it to CORS(app))")
     _check_alone(options, "@cross_origin")
     options[DIALECT_OPTION] = DIALECT
-    request_started.connect(_serve_unwrapped_request)  # installs the extension for apps without CORS(app)
 
     def decorate(view: F) -> F:
-        setattr(view, VIEW_OPTIONS_ATTRIBUTE, options)
+        attach_options(view, options)  # the applications it is registered with install the extension, no other
         return view
 
     return decorate
